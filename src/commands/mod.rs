@@ -1,0 +1,9 @@
+//! Typed commands, one file per family. Each method builds a [`Cmd`](crate::Cmd)
+//! and returns a [`Call`](crate::Call); nothing is sent until it is awaited
+//! or fired. Methods link their Redis documentation page.
+
+mod keys;
+mod server;
+mod strings;
+
+pub use strings::SetOptions;

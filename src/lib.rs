@@ -1,0 +1,66 @@
+//! # redmux
+//!
+//! A Redis client built the way StackExchange.Redis is built: **one shared,
+//! multiplexed connection per server** carries the commands of every
+//! concurrent caller. While one caller waits for its reply, the connection is
+//! busy with everyone else's commands, so the round trip is filled instead of
+//! wasted.
+//!
+//! ```text
+//!  caller tasks                    driver task (one per connection)
+//!  ────────────                    ───────────────────────────────
+//!  db.get("a") ─┐ encode on caller
+//!  db.set(..)  ─┼──▶ unbounded channel ──▶ backlog ──▶ write buffer ──▶ socket
+//!  db.incr(..) ─┘   (no lock)                  │  one write per batch      │
+//!      ▲                                       ▼                           ▼
+//!      └──── reply slot ◀──── FIFO front ◀──── decoder ◀────────────── socket
+//!            (FromValue runs back on the caller's task)
+//! ```
+//!
+//! * [`Multiplexer::connect`] takes a StackExchange.Redis-style string
+//!   (`"127.0.0.1:6379,name=web,syncTimeout=5000"`) or a `redis://` URL.
+//! * [`Multiplexer::database`] gives a cheap [`Database`] handle; commands are
+//!   its methods, plus [`Database::execute`] for any command by name.
+//! * Each command is a [`Call`]: `.await` it, give it a `.timeout(..)`, or
+//!   `.fire_and_forget()` it.
+//! * Blocking commands (BLPOP, ...) and commands that change the shared
+//!   connection's state (SELECT, SUBSCRIBE, MULTI, ...) are refused with an
+//!   error that says what to use instead.
+//! * Every call ends exactly once: with its own reply, a server error, a
+//!   timeout carrying the connection's state, or a connection error.
+//!
+//! ```no_run
+//! # async fn demo() -> redmux::Result<()> {
+//! use std::time::Duration;
+//! use redmux::Multiplexer;
+//!
+//! let mux = Multiplexer::connect("127.0.0.1:6379,name=web").await?;
+//! let db = mux.database(0);
+//! db.set("k", "v").await?;
+//! let v: Option<String> = db.get("k").await?;
+//! db.expire("k", Duration::from_secs(300)).fire_and_forget()?;
+//! let n: i64 = db.get("missing").timeout(Duration::from_millis(50)).await.unwrap_or(0);
+//! # Ok(()) }
+//! ```
+//!
+//! See `docs/ARCHITECTURE.md` for the path of a command in detail.
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod cmd;
+mod commands;
+mod config;
+mod connection;
+mod database;
+mod error;
+mod multiplexer;
+pub mod resp;
+
+pub use cmd::{Cmd, CommandFlags, FromValue, ToArg};
+pub use commands::SetOptions;
+pub use config::{Config, ConfigError, Endpoint, Password, Protocol};
+pub use database::{Call, Database, Reply};
+pub use error::{ConnectionState, Error, ErrorKind, Result};
+pub use multiplexer::{IntoConfig, Multiplexer, Stats};
+pub use resp::Value;
