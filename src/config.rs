@@ -16,6 +16,8 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
+use crate::resp::Limits;
+
 /// Port used when an endpoint does not name one.
 const DEFAULT_PORT: u16 = 6379;
 
@@ -140,6 +142,93 @@ pub struct Config {
     /// Whether to send `CLIENT SETINFO` lib-name/lib-ver (key `setlib`);
     /// default `true`.
     pub set_lib: bool,
+    /// How long to wait between reconnect attempts (in code only); default
+    /// exponential from 50 ms to 5 s with jitter.
+    pub retry_policy: RetryPolicy,
+    /// What happens to commands issued while no connection is up (key
+    /// `backlogPolicy`: `queue` or `failFast`); default `queue`.
+    pub backlog_policy: BacklogPolicy,
+    /// Most commands held while no connection is up (key `backlogLimit`);
+    /// default 100,000. Past it, new commands fail with kind `BacklogFull`.
+    pub backlog_limit: usize,
+    /// A connection with commands awaiting replies that reads nothing for
+    /// this long is torn down and reconnected (key `stallTimeout`, ms; 0
+    /// turns it off); default 10 s, twice the default command timeout, so
+    /// callers have timed out before their connection is declared dead.
+    pub stall_timeout: Duration,
+    /// How often the driver checks keep-alive and stalls (in code only);
+    /// default 1 s. Command timeouts do not depend on it: each has its own
+    /// precise timer.
+    pub heartbeat_interval: Duration,
+    /// Limits on what the server may send (in code only): bulk length,
+    /// element count, nesting depth, line length.
+    pub resp_limits: Limits,
+}
+
+/// Delay between reconnect attempts.
+///
+/// ```
+/// use std::time::Duration;
+/// use redmux::RetryPolicy;
+/// let p = RetryPolicy::Linear { step: Duration::from_millis(100), max: Duration::from_secs(2) };
+/// assert_eq!(p.delay(0, 0.5), Duration::from_millis(100));
+/// assert_eq!(p.delay(50, 0.5), Duration::from_secs(2));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RetryPolicy {
+    /// `min × 2^attempt`, capped at `max`, then ±25% jitter so many clients
+    /// that lost the same server do not reconnect in lock-step.
+    Exponential {
+        /// First delay.
+        min: Duration,
+        /// Largest delay.
+        max: Duration,
+    },
+    /// `step × (attempt + 1)`, capped at `max`, no jitter.
+    Linear {
+        /// Added per attempt.
+        step: Duration,
+        /// Largest delay.
+        max: Duration,
+    },
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy::Exponential {
+            min: Duration::from_millis(50),
+            max: Duration::from_secs(5),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The delay before attempt `attempt` (0-based); `jitter` in `[0, 1)`
+    /// picks a point in the ±25% band of the exponential policy.
+    pub fn delay(&self, attempt: u32, jitter: f64) -> Duration {
+        match *self {
+            RetryPolicy::Exponential { min, max } => {
+                let base = min.saturating_mul(1u32 << attempt.min(20)).min(max);
+                base.mul_f64(0.75 + 0.5 * jitter.clamp(0.0, 1.0))
+            }
+            RetryPolicy::Linear { step, max } => {
+                step.saturating_mul(attempt.saturating_add(1)).min(max)
+            }
+        }
+    }
+}
+
+/// What happens to commands issued while no connection is up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum BacklogPolicy {
+    /// Hold them (up to `backlog_limit`) and send them, in order, after the
+    /// reconnect's handshake; each still ends at its own timeout.
+    #[default]
+    Queue,
+    /// Fail them at once with kind `ConnectionLost` ("did not run").
+    FailFast,
 }
 
 impl Default for Config {
@@ -161,6 +250,12 @@ impl Default for Config {
             allow_admin: false,
             protocol: Protocol::Resp2,
             set_lib: true,
+            retry_policy: RetryPolicy::default(),
+            backlog_policy: BacklogPolicy::Queue,
+            backlog_limit: 100_000,
+            stall_timeout: Duration::from_secs(10),
+            heartbeat_interval: Duration::from_secs(1),
+            resp_limits: Limits::default(),
         }
     }
 }
@@ -286,6 +381,15 @@ impl Config {
         if self.set_lib != d.set_lib {
             parts.push(format!("setlib={}", self.set_lib));
         }
+        if self.backlog_policy != d.backlog_policy {
+            parts.push("backlogPolicy=failFast".to_owned());
+        }
+        if self.backlog_limit != d.backlog_limit {
+            parts.push(format!("backlogLimit={}", self.backlog_limit));
+        }
+        if self.stall_timeout != d.stall_timeout {
+            parts.push(format!("stallTimeout={}", self.stall_timeout.as_millis()));
+        }
         parts.join(",")
     }
 }
@@ -316,6 +420,12 @@ impl fmt::Debug for Config {
             .field("allow_admin", &self.allow_admin)
             .field("protocol", &self.protocol)
             .field("set_lib", &self.set_lib)
+            .field("retry_policy", &self.retry_policy)
+            .field("backlog_policy", &self.backlog_policy)
+            .field("backlog_limit", &self.backlog_limit)
+            .field("stall_timeout", &self.stall_timeout)
+            .field("heartbeat_interval", &self.heartbeat_interval)
+            .field("resp_limits", &self.resp_limits)
             .finish()
     }
 }
@@ -344,14 +454,19 @@ enum Key {
     Protocol,
     SetLib,
     SyncTimeout,
+    BacklogPolicy,
+    BacklogLimit,
+    StallTimeout,
     User,
 }
 
 /// Supported keys, canonical spelling, in the order listed in messages.
-const SUPPORTED_KEYS: [(&str, Key); 13] = [
+const SUPPORTED_KEYS: [(&str, Key); 16] = [
     ("abortConnect", Key::AbortConnect),
     ("allowAdmin", Key::AllowAdmin),
     ("asyncTimeout", Key::AsyncTimeout),
+    ("backlogLimit", Key::BacklogLimit),
+    ("backlogPolicy", Key::BacklogPolicy),
     ("connectRetry", Key::ConnectRetry),
     ("connectTimeout", Key::ConnectTimeout),
     ("defaultDatabase", Key::DefaultDatabase),
@@ -360,6 +475,7 @@ const SUPPORTED_KEYS: [(&str, Key); 13] = [
     ("password", Key::Password),
     ("protocol", Key::Protocol),
     ("setlib", Key::SetLib),
+    ("stallTimeout", Key::StallTimeout),
     ("syncTimeout", Key::SyncTimeout),
     ("user", Key::User),
 ];
@@ -487,6 +603,35 @@ fn apply_option(
             config.default_database = parse_u32(name, value, "a database number", echo)?;
         }
         Key::Protocol => config.protocol = parse_protocol(name, value, echo)?,
+        Key::BacklogPolicy => {
+            config.backlog_policy =
+                if value.eq_ignore_ascii_case("queue") || value.eq_ignore_ascii_case("default") {
+                    BacklogPolicy::Queue
+                } else if value.eq_ignore_ascii_case("failFast") {
+                    BacklogPolicy::FailFast
+                } else {
+                    return Err(ConfigError::new(
+                        Some(name),
+                        format!(
+                            "'{name}' expects queue or failFast, got {}",
+                            shown(value, echo)
+                        ),
+                    ));
+                }
+        }
+        Key::BacklogLimit => {
+            config.backlog_limit =
+                parse_u32(name, value, "a whole number of commands", echo)? as usize;
+        }
+        Key::StallTimeout => {
+            let ms = parse_u32(
+                name,
+                value,
+                "a whole number of milliseconds (0 turns it off)",
+                echo,
+            )?;
+            config.stall_timeout = Duration::from_millis(u64::from(ms));
+        }
         Key::Name => config.client_name = non_empty(value),
         Key::User => config.user = non_empty(value),
         Key::Password => config.password = non_empty(value).map(Password),
@@ -1575,6 +1720,34 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "invalid configuration: no endpoint given; add host:port, e.g. 127.0.0.1:6379"
+        );
+    }
+
+    #[test]
+    fn resilience_keys_are_parsed() {
+        let c = parse_ok("h,backlogPolicy=failFast,backlogLimit=10,stallTimeout=250");
+        assert_eq!(c.backlog_policy, BacklogPolicy::FailFast);
+        assert_eq!(c.backlog_limit, 10);
+        assert_eq!(c.stall_timeout, ms(250));
+        assert_eq!(parse_ok(&c.to_config_string()), c);
+        let e = parse_err("h,backlogPolicy=sometimes");
+        assert!(e.to_string().contains("queue or failFast"), "{e}");
+    }
+
+    #[test]
+    fn retry_policies_grow_and_cap() {
+        let exp = RetryPolicy::default();
+        assert_eq!(exp.delay(0, 0.5), ms(50));
+        assert_eq!(exp.delay(1, 0.5), ms(100));
+        assert_eq!(exp.delay(30, 0.5), Duration::from_secs(5));
+        assert_eq!(exp.delay(30, 0.0), ms(3750));
+        let lin = RetryPolicy::Linear {
+            step: ms(10),
+            max: ms(25),
+        };
+        assert_eq!(
+            (lin.delay(0, 0.9), lin.delay(1, 0.9), lin.delay(9, 0.9)),
+            (ms(10), ms(20), ms(25))
         );
     }
 }

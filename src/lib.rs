@@ -59,7 +59,7 @@ pub mod resp;
 
 pub use cmd::{Cmd, CommandFlags, FromValue, ToArg};
 pub use commands::SetOptions;
-pub use config::{Config, ConfigError, Endpoint, Password, Protocol};
+pub use config::{BacklogPolicy, Config, ConfigError, Endpoint, Password, Protocol, RetryPolicy};
 pub use database::{Call, Database, Reply};
 pub use error::{ConnectionState, Error, ErrorKind, Result};
 pub use multiplexer::{IntoConfig, Multiplexer, Stats};

@@ -14,7 +14,6 @@ use crate::config::Config;
 use crate::connection::{ConnectionHandle, Request};
 use crate::database::Database;
 use crate::error::{Error, Result};
-use crate::resp::Limits;
 
 /// Something that can become a [`Config`]: a configuration string, a URL, or a `Config`.
 pub trait IntoConfig {
@@ -153,7 +152,9 @@ impl Multiplexer {
             .into());
         };
         let shared_config = Arc::new(config.clone());
-        let connection = ConnectionHandle::open(endpoint, shared_config, Limits::default()).await?;
+        let connection =
+            ConnectionHandle::open(endpoint, shared_config.clone(), shared_config.resp_limits)
+                .await?;
         Ok(Multiplexer {
             inner: Arc::new(Inner { config, connection }),
         })
