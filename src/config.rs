@@ -1707,6 +1707,7 @@ mod tests {
             allow_admin: true,
             protocol: Protocol::Resp3,
             set_lib: false,
+            ..Config::default()
         };
         let text = c.to_config_string();
         assert!(parse_ok(&text) == c, "{text}");
