@@ -54,6 +54,7 @@ mod config;
 mod connection;
 mod database;
 mod error;
+mod events;
 mod multiplexer;
 pub mod resp;
 
@@ -62,5 +63,6 @@ pub use commands::SetOptions;
 pub use config::{BacklogPolicy, Config, ConfigError, Endpoint, Password, Protocol, RetryPolicy};
 pub use database::{Call, Database, Reply};
 pub use error::{ConnectionState, Error, ErrorKind, Result};
+pub use events::{ConnectionEvent, Events};
 pub use multiplexer::{IntoConfig, Multiplexer, Stats};
 pub use resp::Value;

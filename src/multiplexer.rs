@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::connection::{ConnectionHandle, Request};
 use crate::database::Database;
 use crate::error::{Error, Result};
+use crate::events::Events;
 
 /// Something that can become a [`Config`]: a configuration string, a URL, or a `Config`.
 pub trait IntoConfig {
@@ -75,6 +76,30 @@ pub struct Stats {
     pub queued: u64,
     /// How many times a connection was lost.
     pub disconnects: u64,
+    /// How many times a connection was made again after a loss.
+    pub reconnects: u64,
+    /// Awaited commands that ended with a timeout.
+    pub timeouts: u64,
+    /// Commands (awaited or fire-and-forget) written before a connection
+    /// loss, whose outcome is unknown: they may or may not have run.
+    pub lost_may_have_run: u64,
+    /// Commands the server refused without running them (LOADING, BUSY,
+    /// MASTERDOWN, TRYAGAIN) and that were sent again.
+    pub retried_not_executed: u64,
+    /// Fire-and-forget commands whose reply arrived: they ran (the reply may
+    /// still have been an error).
+    pub fire_and_forget_acknowledged: u64,
+    /// Fire-and-forget commands written before a connection loss, without a
+    /// reply: they may or may not have run.
+    pub fire_and_forget_unknown: u64,
+    /// Fire-and-forget commands dropped without being sent (backlog full,
+    /// fail-fast policy, or closed): they did not run.
+    pub fire_and_forget_dropped: u64,
+    /// PINGs sent because the connection was idle for `keepAlive`.
+    pub keepalive_pings: u64,
+    /// Connections torn down because nothing was read for `stallTimeout`
+    /// while commands awaited replies.
+    pub stalls: u64,
     /// Whether the connection is up now.
     pub connected: bool,
 }
@@ -152,9 +177,7 @@ impl Multiplexer {
             .into());
         };
         let shared_config = Arc::new(config.clone());
-        let connection =
-            ConnectionHandle::open(endpoint, shared_config.clone(), shared_config.resp_limits)
-                .await?;
+        let connection = ConnectionHandle::open(endpoint, shared_config).await?;
         Ok(Multiplexer {
             inner: Arc::new(Inner { config, connection }),
         })
@@ -179,6 +202,13 @@ impl Multiplexer {
     /// Current counters.
     pub fn stats(&self) -> Stats {
         self.inner.connection.stats()
+    }
+
+    /// A stream of connection events (connecting, connected, failed,
+    /// restored, protocol errors); each call gets its own listener, which
+    /// sees events from now on.
+    pub fn events(&self) -> Events {
+        self.inner.connection.events()
     }
 
     /// Whether the connection is up now.

@@ -40,13 +40,14 @@ enum Step {
 }
 
 /// Connects to `endpoint` and runs the handshake, within `connectTimeout`.
-pub(crate) async fn connect(
-    endpoint: Endpoint,
-    config: Arc<Config>,
-    limits: Limits,
-) -> Result<Established> {
+pub(crate) async fn connect(endpoint: Endpoint, config: Arc<Config>) -> Result<Established> {
     let budget = config.connect_timeout;
-    match tokio::time::timeout(budget, connect_inner(&endpoint, &config, limits)).await {
+    match tokio::time::timeout(
+        budget,
+        connect_inner(&endpoint, &config, config.resp_limits),
+    )
+    .await
+    {
         Ok(result) => result,
         Err(_) => Err(Error::connect(
             &endpoint,

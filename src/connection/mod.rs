@@ -18,11 +18,12 @@ use tokio::sync::{mpsc, oneshot};
 
 use driver::Driver;
 pub(crate) use driver::{command_name, Message, Request};
+use handshake::Established;
 use shared::Shared;
 
 use crate::config::{Config, Endpoint};
 use crate::error::{Error, Result};
-use crate::resp::Limits;
+use crate::events::Events;
 use crate::Stats;
 
 /// The caller's side of one connection: cheap to share, lock-free to use.
@@ -38,42 +39,15 @@ impl ConnectionHandle {
     /// times and fails if no attempt succeeds; with `false` it returns at
     /// once and the driver keeps trying in the background while commands wait
     /// in the backlog.
-    pub(crate) async fn open(
-        endpoint: Endpoint,
-        config: Arc<Config>,
-        limits: Limits,
-    ) -> Result<ConnectionHandle> {
+    pub(crate) async fn open(endpoint: Endpoint, config: Arc<Config>) -> Result<ConnectionHandle> {
         let established = if config.abort_connect {
-            let attempts = config.connect_retry.max(1);
-            let mut last = None;
-            let mut found = None;
-            for attempt in 0..attempts {
-                match handshake::connect(endpoint.clone(), config.clone(), limits).await {
-                    Ok(est) => {
-                        found = Some(est);
-                        break;
-                    }
-                    // A rejected password will not get better by retrying.
-                    Err(e) if e.kind() == crate::ErrorKind::Auth => return Err(e),
-                    Err(e) => last = Some(e),
-                }
-                if attempt + 1 < attempts {
-                    tokio::time::sleep(Duration::from_millis(100 << attempt.min(5))).await;
-                }
-            }
-            match found {
-                Some(est) => Some(est),
-                None => {
-                    return Err(last
-                        .unwrap_or_else(|| Error::connect(&endpoint, "no attempt was made", None)))
-                }
-            }
+            Some(first_connection(&endpoint, &config).await?)
         } else {
             None
         };
         let shared = Arc::new(Shared::new(endpoint));
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(Driver::new(rx, shared.clone(), config, limits, established));
+        tokio::spawn(Driver::new(rx, shared.clone(), config, established));
         Ok(ConnectionHandle { tx, shared })
     }
 
@@ -103,5 +77,27 @@ impl ConnectionHandle {
 
     pub(crate) fn endpoint(&self) -> &Endpoint {
         &self.shared.endpoint
+    }
+
+    pub(crate) fn events(&self) -> Events {
+        Events::new(self.shared.subscribe())
+    }
+}
+
+/// `abortConnect=true`: up to `connectRetry` attempts (at least one), spaced
+/// by the retry policy; the last error if none succeeds. A rejected password
+/// is final: retrying cannot fix it.
+async fn first_connection(endpoint: &Endpoint, config: &Arc<Config>) -> Result<Established> {
+    let attempts = config.connect_retry.max(1);
+    let mut attempt = 0;
+    loop {
+        match handshake::connect(endpoint.clone(), config.clone()).await {
+            Ok(est) => return Ok(est),
+            Err(e) if e.kind() == crate::ErrorKind::Auth => return Err(e),
+            Err(e) if attempt + 1 >= attempts => return Err(e),
+            Err(_) => {}
+        }
+        tokio::time::sleep(config.retry_policy.delay(attempt, 0.5)).await;
+        attempt += 1;
     }
 }

@@ -1,12 +1,16 @@
 //! State shared between one connection's driver and its handles: the
-//! counters behind `stats()` and the flags callers read before queuing.
+//! counters behind `stats()`, the flags callers read before queuing, and
+//! the event channel.
 //!
 //! Only the driver writes the counters, a few times per batch rather than per
 //! command, so they cost little on the hot path.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 
+use tokio::sync::broadcast;
+
 use crate::config::Endpoint;
+use crate::events::{ConnectionEvent, EVENT_BUFFER};
 
 pub(crate) struct Shared {
     pub(crate) endpoint: Endpoint,
@@ -14,6 +18,7 @@ pub(crate) struct Shared {
     pub(crate) closed: AtomicBool,
     connected: AtomicBool,
     pub(crate) stats: Counters,
+    events: broadcast::Sender<ConnectionEvent>,
 }
 
 impl Shared {
@@ -23,6 +28,7 @@ impl Shared {
             closed: AtomicBool::new(false),
             connected: AtomicBool::new(false),
             stats: Counters::default(),
+            events: broadcast::channel(EVENT_BUFFER).0,
         }
     }
 
@@ -33,60 +39,70 @@ impl Shared {
     pub(crate) fn is_connected(&self) -> bool {
         self.connected.load(Relaxed)
     }
+
+    pub(crate) fn emit(&self, event: ConnectionEvent) {
+        let _ = self.events.send(event); // no listener is fine
+    }
+
+    pub(crate) fn subscribe(&self) -> broadcast::Receiver<ConnectionEvent> {
+        self.events.subscribe()
+    }
 }
 
+/// Counters; each is documented on the public [`Stats`](crate::Stats) field of the same name.
 #[derive(Default)]
 pub(crate) struct Counters {
-    commands_written: AtomicU64,
-    replies_received: AtomicU64,
-    flushes: AtomicU64,
-    bytes_out: AtomicU64,
-    bytes_in: AtomicU64,
-    in_flight: AtomicU64,
-    queued: AtomicU64,
-    disconnects: AtomicU64,
+    pub(crate) commands_written: AtomicU64,
+    pub(crate) replies_received: AtomicU64,
+    pub(crate) flushes: AtomicU64,
+    pub(crate) bytes_out: AtomicU64,
+    pub(crate) bytes_in: AtomicU64,
+    pub(crate) in_flight: AtomicU64,
+    pub(crate) queued: AtomicU64,
+    pub(crate) disconnects: AtomicU64,
+    pub(crate) reconnects: AtomicU64,
+    pub(crate) timeouts: AtomicU64,
+    pub(crate) lost_may_have_run: AtomicU64,
+    pub(crate) retried_not_executed: AtomicU64,
+    pub(crate) fire_and_forget_acknowledged: AtomicU64,
+    pub(crate) fire_and_forget_unknown: AtomicU64,
+    pub(crate) fire_and_forget_dropped: AtomicU64,
+    pub(crate) keepalive_pings: AtomicU64,
+    pub(crate) stalls: AtomicU64,
 }
 
 impl Counters {
-    pub(crate) fn add_commands_written(&self, n: u64) {
-        self.commands_written.fetch_add(n, Relaxed);
-    }
-    pub(crate) fn add_replies(&self, n: u64) {
+    pub(crate) fn add(counter: &AtomicU64, n: u64) {
         if n > 0 {
-            self.replies_received.fetch_add(n, Relaxed);
+            counter.fetch_add(n, Relaxed);
         }
     }
-    pub(crate) fn add_flush(&self, bytes: u64) {
-        self.flushes.fetch_add(1, Relaxed);
-        self.bytes_out.fetch_add(bytes, Relaxed);
-    }
-    pub(crate) fn add_bytes_in(&self, bytes: u64) {
-        self.bytes_in.fetch_add(bytes, Relaxed);
-    }
-    pub(crate) fn add_disconnect(&self) {
-        self.disconnects.fetch_add(1, Relaxed);
-    }
+
     pub(crate) fn set_gauges(&self, in_flight: usize, queued: usize) {
         self.in_flight.store(in_flight as u64, Relaxed);
         self.queued.store(queued as u64, Relaxed);
     }
-    pub(crate) fn bytes_out(&self) -> u64 {
-        self.bytes_out.load(Relaxed)
-    }
-    pub(crate) fn bytes_in(&self) -> u64 {
-        self.bytes_in.load(Relaxed)
-    }
 
     pub(crate) fn snapshot(&self, connected: bool) -> crate::Stats {
+        let get = |c: &AtomicU64| c.load(Relaxed);
         crate::Stats {
-            commands_written: self.commands_written.load(Relaxed),
-            replies_received: self.replies_received.load(Relaxed),
-            flushes: self.flushes.load(Relaxed),
-            bytes_out: self.bytes_out.load(Relaxed),
-            bytes_in: self.bytes_in.load(Relaxed),
-            in_flight: self.in_flight.load(Relaxed),
-            queued: self.queued.load(Relaxed),
-            disconnects: self.disconnects.load(Relaxed),
+            commands_written: get(&self.commands_written),
+            replies_received: get(&self.replies_received),
+            flushes: get(&self.flushes),
+            bytes_out: get(&self.bytes_out),
+            bytes_in: get(&self.bytes_in),
+            in_flight: get(&self.in_flight),
+            queued: get(&self.queued),
+            disconnects: get(&self.disconnects),
+            reconnects: get(&self.reconnects),
+            timeouts: get(&self.timeouts),
+            lost_may_have_run: get(&self.lost_may_have_run),
+            retried_not_executed: get(&self.retried_not_executed),
+            fire_and_forget_acknowledged: get(&self.fire_and_forget_acknowledged),
+            fire_and_forget_unknown: get(&self.fire_and_forget_unknown),
+            fire_and_forget_dropped: get(&self.fire_and_forget_dropped),
+            keepalive_pings: get(&self.keepalive_pings),
+            stalls: get(&self.stalls),
             connected,
         }
     }

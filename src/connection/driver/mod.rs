@@ -13,8 +13,8 @@
 //!
 //! * **Flush rule** (the Codis task runner's): drain everything the channel
 //!   holds into the write buffer, and write when the channel is empty or the
-//!   buffer passes [`FLUSH_BOUND`]. Under load one write carries many
-//!   commands; with one caller a command is written as soon as it arrives.
+//!   buffer passes [`FLUSH_BOUND`]; refined by *linger* and *hold* (see
+//!   [`MAX_LINGER`] and `should_write`) so commands of many callers share a write.
 //! * **Reads and writes advance together**: each turn of the loop tries a
 //!   write *and* a read, and a full socket send buffer never stops reading,
 //!   so large values in both directions cannot deadlock.
@@ -22,20 +22,26 @@
 //!   reply. An entry stays in the FIFO until its reply arrives, even if its
 //!   caller timed out or dropped the future; the reply is then read and
 //!   dropped, and nobody else's reply shifts.
-//! * **Deadlines** live here, not in the callers: one timer is set to the
-//!   earliest deadline; when it fires, expired entries get a timeout error
-//!   that carries the connection's state at that moment.
-//! * **Losing the connection**: entries fully written fail with
-//!   "connection lost, may have run"; entries not yet written go back to the
-//!   backlog and are sent after the reconnect's handshake (at-most-once).
+//! * **Deadlines** ([`deadlines`]) live here, not in the callers: one timer
+//!   set to the earliest deadline; an expired entry gets a timeout error that
+//!   carries the connection's state at that moment.
+//! * **Heartbeat** ([`heartbeat`]): keep-alive PINGs, stall detection, and
+//!   the end of a hold after a "not executed" reply.
+//! * **Losing the connection** poisons it: nothing more is matched on it.
+//!   Entries fully written fail with "connection lost, may have run"; entries
+//!   not yet written go back to the backlog and are sent after the
+//!   reconnect's handshake (at-most-once).
 //!
 //! Link states:
 //!
-//! | state        | leaves when                | to                       |
-//! |--------------|----------------------------|--------------------------|
-//! | `Up`         | write/read error, EOF, protocol error | `Waiting` (or finish if closing) |
-//! | `Connecting` | handshake done / failed    | `Up` / `Waiting`         |
-//! | `Waiting`    | back-off delay elapsed     | `Connecting`             |
+//! | state        | leaves when                              | to                  |
+//! |--------------|------------------------------------------|---------------------|
+//! | `Up`         | write/read error, EOF, protocol error, stall | `Waiting` (or finish if closing) |
+//! | `Connecting` | handshake done / failed                  | `Up` / `Waiting`    |
+//! | `Waiting`    | back-off delay elapsed                   | `Connecting`        |
+
+mod deadlines;
+mod heartbeat;
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -52,11 +58,12 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, Sleep};
 
 use super::handshake::{self, Established};
-use super::shared::Shared;
+use super::shared::{Counters, Shared};
 use crate::cmd::Cmd;
-use crate::config::Config;
-use crate::error::{ConnectionState, Error, Result};
-use crate::resp::{Decoder, Limits, Value};
+use crate::config::{BacklogPolicy, Config};
+use crate::error::{Error, Result};
+use crate::events::ConnectionEvent;
+use crate::resp::{Decoder, Value};
 
 /// Write when the buffer holds this many bytes even if more commands wait:
 /// big enough to carry ~1,000 small commands per write, small enough that
@@ -90,10 +97,15 @@ const MAX_LINGER: u8 = 3;
 /// (their batch is a large share) while hundreds coalesce.
 const HOLD_RATIO: usize = 4;
 
-/// Most commands held while no connection is up; past this, new commands
-/// fail at once with kind `BacklogFull` rather than growing memory without
-/// bound during a long outage.
-const MAX_BACKLOG: usize = 100_000;
+/// How long writing pauses after the server answered "not executed"
+/// (LOADING, BUSY, ...): long enough not to hammer a loading server, short
+/// next to the default 5 s command timeout.
+const NOT_EXECUTED_PAUSE: Duration = Duration::from_millis(100);
+
+/// Error codes meaning the server did not run the command, so sending it
+/// again cannot run it twice: loading the dataset, busy with a script, the
+/// replica's primary is down, or a cluster slot is migrating.
+const NOT_EXECUTED: [&[u8]; 4] = [b"LOADING ", b"BUSY ", b"MASTERDOWN ", b"TRYAGAIN "];
 
 /// Slot through which a caller receives its reply.
 pub(crate) type ReplySender = oneshot::Sender<Result<Value>>;
@@ -123,17 +135,21 @@ pub(crate) enum Message {
 /// Why an entry is in the FIFO.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Kind {
-    /// A caller's command (awaited or fire-and-forget).
-    User,
+    /// A caller's awaited command.
+    Awaited,
+    /// A caller's fire-and-forget command.
+    FireAndForget,
     /// A SELECT the driver inserted to switch to this database.
     Select(u32),
+    /// A keep-alive PING.
+    Ping,
 }
 
 /// A command the driver has accepted: in the backlog, then in the FIFO.
 struct Entry {
     bytes: Bytes,
     reply: Option<ReplySender>,
-    /// When the caller stops waiting; `None` once answered, timed out, or for fire-and-forget.
+    /// When the caller stops waiting; `None` once answered or timed out, and for fire-and-forget.
     deadline: Option<Instant>,
     timeout: Duration,
     db: u32,
@@ -143,8 +159,31 @@ struct Entry {
 }
 
 impl Entry {
+    fn internal(bytes: Bytes, db: u32, kind: Kind) -> Entry {
+        Entry {
+            bytes,
+            reply: None,
+            deadline: None,
+            timeout: Duration::ZERO,
+            db,
+            end: 0,
+            kind,
+        }
+    }
+
     fn name(&self) -> String {
         command_name(&self.bytes)
+    }
+
+    fn is_callers(&self) -> bool {
+        matches!(self.kind, Kind::Awaited | Kind::FireAndForget)
+    }
+
+    /// Answers the caller (if still waiting) and drops the entry.
+    fn fail(self, err: Error) {
+        if let Some(slot) = self.reply {
+            let _ = slot.send(Err(err));
+        }
     }
 }
 
@@ -164,7 +203,6 @@ pub(crate) struct Driver {
     rx: mpsc::UnboundedReceiver<Message>,
     shared: Arc<Shared>,
     config: Arc<Config>,
-    limits: Limits,
     link: Link,
     /// Accepted, not yet in the write buffer.
     backlog: VecDeque<Entry>,
@@ -180,11 +218,19 @@ pub(crate) struct Driver {
     /// A SELECT is awaiting its reply; nothing else is written until it arrives,
     /// so no command can run in the wrong database if it fails.
     select_pending: bool,
-    timer: Pin<Box<Sleep>>,
-    next_deadline: Option<Instant>,
+    /// Writing pauses until then after a "not executed" reply.
+    paused_until: Option<Instant>,
+    /// How many entries at the backlog's front are such retries, kept in order.
+    retries_at_front: usize,
+    deadlines: deadlines::Deadlines,
+    heartbeat: heartbeat::Heartbeat,
     last_read: Option<Instant>,
     last_write: Option<Instant>,
+    /// Connect attempts in the current outage.
     attempts: u32,
+    /// When the current outage began; `None` while connected.
+    outage_since: Option<Instant>,
+    ever_connected: bool,
     /// Replies delivered by the last read: about how many commands the woken callers will queue.
     expected: u64,
     /// Commands that arrived since then.
@@ -204,7 +250,6 @@ impl Driver {
         rx: mpsc::UnboundedReceiver<Message>,
         shared: Arc<Shared>,
         config: Arc<Config>,
-        limits: Limits,
         established: Option<Established>,
     ) -> Driver {
         let mut driver = Driver {
@@ -214,16 +259,20 @@ impl Driver {
             fifo: VecDeque::new(),
             wbuf: BytesMut::with_capacity(FLUSH_BOUND),
             rbuf: BytesMut::new(),
-            decoder: Decoder::new(limits),
+            decoder: Decoder::new(config.resp_limits),
             appended: 0,
             written: 0,
             current_db: config.default_database,
             select_pending: false,
-            timer: Box::pin(tokio::time::sleep(Duration::ZERO)),
-            next_deadline: None,
+            paused_until: None,
+            retries_at_front: 0,
+            deadlines: deadlines::Deadlines::new(),
+            heartbeat: heartbeat::Heartbeat::new(config.heartbeat_interval),
             last_read: None,
             last_write: None,
             attempts: 0,
+            outage_since: None,
+            ever_connected: false,
             expected: 0,
             arrived: 0,
             lingers: 0,
@@ -233,43 +282,26 @@ impl Driver {
             last_error: String::new(),
             shared,
             config,
-            limits,
         };
         match established {
             Some(est) => driver.on_connected(est),
-            None => driver.link = Link::Connecting(driver.connect_future()),
+            None => driver.start_connecting(),
         }
         driver
     }
 
-    fn connect_future(&self) -> Pin<Box<dyn Future<Output = Result<Established>> + Send>> {
-        Box::pin(handshake::connect(
-            self.shared.endpoint.clone(),
-            self.config.clone(),
-            self.limits,
-        ))
+    fn endpoint(&self) -> String {
+        self.shared.endpoint.to_string()
     }
 
-    fn on_connected(&mut self, est: Established) {
-        self.link = Link::Up(est.stream);
-        self.rbuf = est.leftover;
-        self.current_db = est.db;
-        self.appended = 0;
-        self.written = 0;
-        self.attempts = 0;
-        self.shared.set_connected(true);
+    fn is_up(&self) -> bool {
+        matches!(self.link, Link::Up(_))
     }
 
     // ----- accepting requests -------------------------------------------
 
     /// Moves waiting messages from the channel into the backlog. Returns true if any arrived.
     fn drain_channel(&mut self, cx: &mut Context<'_>) -> bool {
-        let taken = self.drain_some(cx);
-        self.arrived += taken as u64;
-        taken > 0
-    }
-
-    fn drain_some(&mut self, cx: &mut Context<'_>) -> usize {
         let mut now = None;
         let mut taken = 0;
         while taken < DRAIN_BATCH && !self.channel_closed {
@@ -289,13 +321,67 @@ impl Driver {
             }
             taken += 1;
         }
-        taken
+        self.arrived += taken as u64;
+        taken > 0
+    }
+
+    fn accept(&mut self, req: Request, now: Instant) {
+        let kind = if req.reply.is_some() {
+            Kind::Awaited
+        } else {
+            Kind::FireAndForget
+        };
+        let entry = Entry {
+            deadline: req.reply.as_ref().map(|_| now + req.timeout),
+            bytes: req.bytes,
+            reply: req.reply,
+            timeout: req.timeout,
+            db: req.db,
+            end: 0,
+            kind,
+        };
+        if !self.is_up() {
+            if self.config.backlog_policy == BacklogPolicy::FailFast {
+                return self.drop_unsent(
+                    entry,
+                    "there is no connection and backlogPolicy is failFast",
+                );
+            }
+            if self.backlog.len() >= self.config.backlog_limit {
+                let err =
+                    Error::backlog_full(&entry.name(), &self.endpoint(), self.config.backlog_limit);
+                self.count_dropped(&entry);
+                return entry.fail(err);
+            }
+        }
+        if let Some(deadline) = entry.deadline {
+            self.deadlines.watch(deadline);
+        }
+        self.backlog.push_back(entry);
+    }
+
+    /// Fails an entry that was never sent.
+    fn drop_unsent(&mut self, entry: Entry, why: &str) {
+        self.count_dropped(&entry);
+        let reason = if self.last_error.is_empty() {
+            why.to_owned()
+        } else {
+            format!("{why} (last error: {})", self.last_error)
+        };
+        let err = Error::connection_lost(&entry.name(), &self.endpoint(), &reason, false);
+        entry.fail(err);
+    }
+
+    fn count_dropped(&self, entry: &Entry) {
+        if entry.kind == Kind::FireAndForget {
+            Counters::add(&self.shared.stats.fire_and_forget_dropped, 1);
+        }
     }
 
     /// Whether to yield once more before writing, so the callers woken by
     /// the last replies can queue their commands into the same write.
     fn should_linger(&mut self) -> bool {
-        if self.expected == 0 || self.closing.is_some() || !matches!(self.link, Link::Up(_)) {
+        if self.expected == 0 || self.closing.is_some() || !self.is_up() {
             return false;
         }
         if self.arrived < self.expected
@@ -309,40 +395,11 @@ impl Driver {
         false
     }
 
-    fn accept(&mut self, req: Request, now: Instant) {
-        if !matches!(self.link, Link::Up(_)) && self.backlog.len() >= MAX_BACKLOG {
-            if let Some(slot) = req.reply {
-                let endpoint = self.shared.endpoint.to_string();
-                let _ = slot.send(Err(Error::backlog_full(
-                    &command_name(&req.bytes),
-                    &endpoint,
-                    MAX_BACKLOG,
-                )));
-            }
-            return;
-        }
-        let deadline = req.reply.as_ref().map(|_| now + req.timeout);
-        if let Some(deadline) = deadline {
-            if self.next_deadline.is_none_or(|next| deadline < next) {
-                self.next_deadline = Some(deadline);
-                self.timer.as_mut().reset(deadline);
-            }
-        }
-        self.backlog.push_back(Entry {
-            bytes: req.bytes,
-            reply: req.reply,
-            deadline,
-            timeout: req.timeout,
-            db: req.db,
-            end: 0,
-            kind: Kind::User,
-        });
-    }
-
     /// Moves commands from the backlog into the write buffer while the link
-    /// is up, no SELECT is pending, and the buffer is under its bound.
+    /// is up, no SELECT is pending, writing is not paused, and the buffer is
+    /// under its bound.
     fn fill_write_buffer(&mut self) {
-        if !matches!(self.link, Link::Up(_)) {
+        if !self.is_up() || self.paused_until.is_some() {
             return;
         }
         let mut moved = 0u64;
@@ -352,27 +409,21 @@ impl Driver {
             };
             if front.db != self.current_db {
                 let db = front.db;
-                let select = Cmd::new("SELECT").arg(db).into_bytes();
-                self.push_to_wire(Entry {
-                    bytes: select,
-                    reply: None,
-                    deadline: None,
-                    timeout: Duration::ZERO,
+                self.push_to_wire(Entry::internal(
+                    Cmd::new("SELECT").arg(db).into_bytes(),
                     db,
-                    end: 0,
-                    kind: Kind::Select(db),
-                });
+                    Kind::Select(db),
+                ));
                 self.select_pending = true;
                 break;
             }
             if let Some(entry) = self.backlog.pop_front() {
+                self.retries_at_front = self.retries_at_front.saturating_sub(1);
                 self.push_to_wire(entry);
                 moved += 1;
             }
         }
-        if moved > 0 {
-            self.shared.stats.add_commands_written(moved);
-        }
+        Counters::add(&self.shared.stats.commands_written, moved);
     }
 
     fn push_to_wire(&mut self, mut entry: Entry) {
@@ -397,50 +448,64 @@ impl Driver {
         if self.replied_since_write || self.wbuf.len() >= FLUSH_BOUND / 4 {
             return true;
         }
-        let unwritten = self
-            .fifo
+        let unwritten = self.unwritten_in_fifo();
+        let awaiting = self.fifo.len() - unwritten;
+        awaiting == 0 || unwritten * HOLD_RATIO >= awaiting
+    }
+
+    /// FIFO entries not yet completely written (they sit at its back).
+    fn unwritten_in_fifo(&self) -> usize {
+        self.fifo
             .iter()
             .rev()
             .take_while(|e| e.end > self.written)
-            .count();
-        let awaiting = self.fifo.len() - unwritten;
-        awaiting == 0 || unwritten * HOLD_RATIO >= awaiting
+            .count()
     }
 
     /// One write and one read attempt: whether anything moved, and how many
     /// replies were delivered.
     fn poll_io(&mut self, cx: &mut Context<'_>) -> io::Result<(bool, u64)> {
-        if !matches!(self.link, Link::Up(_)) {
+        if !self.is_up() {
             return Ok((false, 0));
         }
         let mut progress = false;
-
         if !self.wbuf.is_empty() && self.should_write() {
-            let Link::Up(stream) = &mut self.link else {
-                return Ok((false, 0));
-            };
-            match Pin::new(&mut *stream).poll_write(cx, &self.wbuf) {
-                Poll::Ready(Ok(0)) => {
-                    return Err(io::Error::new(
-                        io::ErrorKind::WriteZero,
-                        "socket accepted no bytes",
-                    ))
-                }
-                Poll::Ready(Ok(n)) => {
-                    self.wbuf.advance(n);
-                    self.written += n as u64;
-                    self.last_write = Some(Instant::now());
-                    self.shared.stats.add_flush(n as u64);
-                    self.replied_since_write = false;
-                    progress = true;
-                }
-                Poll::Ready(Err(e)) => return Err(e),
-                Poll::Pending => {}
-            }
+            progress |= self.poll_write(cx)?;
         }
+        let read = self.poll_read(cx)?;
+        let delivered = if read { self.decode_replies()? } else { 0 };
+        Ok((progress || read, delivered))
+    }
 
+    fn poll_write(&mut self, cx: &mut Context<'_>) -> io::Result<bool> {
         let Link::Up(stream) = &mut self.link else {
-            return Ok((false, 0));
+            return Ok(false);
+        };
+        match Pin::new(stream).poll_write(cx, &self.wbuf) {
+            Poll::Ready(Ok(0)) => Err(io::Error::new(
+                io::ErrorKind::WriteZero,
+                "the socket accepted no bytes",
+            )),
+            Poll::Ready(Ok(n)) => {
+                self.wbuf.advance(n);
+                self.written += n as u64;
+                let now = Instant::now();
+                self.last_write = Some(now);
+                self.heartbeat.on_write(now);
+                Counters::add(&self.shared.stats.flushes, 1);
+                Counters::add(&self.shared.stats.bytes_out, n as u64);
+                self.replied_since_write = false;
+                Ok(true)
+            }
+            Poll::Ready(Err(e)) => Err(e),
+            Poll::Pending => Ok(false),
+        }
+    }
+
+    /// Reads what the socket has (one successful read). True if bytes arrived.
+    fn poll_read(&mut self, cx: &mut Context<'_>) -> io::Result<bool> {
+        let Link::Up(stream) = &mut self.link else {
+            return Ok(false);
         };
         loop {
             if self.rbuf.capacity() - self.rbuf.len() < READ_CHUNK / 4 {
@@ -459,21 +524,18 @@ impl Driver {
                 }
                 Ok(n) => {
                     self.last_read = Some(Instant::now());
-                    self.shared.stats.add_bytes_in(n as u64);
-                    progress = true;
-                    break;
+                    Counters::add(&self.shared.stats.bytes_in, n as u64);
+                    return Ok(true);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => match stream.poll_read_ready(cx)
                 {
                     Poll::Ready(Ok(())) => continue,
                     Poll::Ready(Err(e)) => return Err(e),
-                    Poll::Pending => break,
+                    Poll::Pending => return Ok(false),
                 },
                 Err(e) => return Err(e),
             }
         }
-        let delivered = if progress { self.decode_replies()? } else { 0 };
-        Ok((progress, delivered))
     }
 
     /// Hands every complete reply in the read buffer to the FIFO's front;
@@ -498,9 +560,11 @@ impl Driver {
                 }
             }
         };
-        self.shared.stats.add_replies(delivered);
+        Counters::add(&self.shared.stats.replies_received, delivered);
         if delivered > 0 {
             self.replied_since_write = true;
+            let awaiting = self.fifo.len() > self.unwritten_in_fifo();
+            self.heartbeat.on_replies(Instant::now(), awaiting);
         }
         result
     }
@@ -513,26 +577,50 @@ impl Driver {
         };
         if entry.end > self.written {
             return Err(format!(
-                "protocol error: reply arrived before {} was completely written",
+                "protocol error: a reply arrived before {} was completely written",
                 entry.name()
             ));
         }
         match entry.kind {
-            Kind::User => {
+            Kind::Awaited | Kind::FireAndForget => {
+                if let Value::Error(text) = &value {
+                    if NOT_EXECUTED.iter().any(|code| text.starts_with(code))
+                        && entry.kind_still_wanted()
+                    {
+                        self.retry_not_executed(entry);
+                        return Ok(());
+                    }
+                }
+                if entry.kind == Kind::FireAndForget {
+                    Counters::add(&self.shared.stats.fire_and_forget_acknowledged, 1);
+                }
                 if let Some(slot) = entry.reply {
                     let _ = slot.send(Ok(value)); // the caller may have gone; its reply is dropped
                 }
             }
             Kind::Select(db) => {
                 self.select_pending = false;
-                if let Value::Error(text) = &value {
-                    self.fail_backlog_for_db(db, &text.clone());
-                } else {
-                    self.current_db = db;
+                match &value {
+                    Value::Error(text) => self.fail_backlog_for_db(db, text),
+                    _ => self.current_db = db,
                 }
             }
+            Kind::Ping => {}
         }
         Ok(())
+    }
+
+    /// The server did not run the command: send it again after a short pause,
+    /// ahead of everything queued after it.
+    fn retry_not_executed(&mut self, mut entry: Entry) {
+        Counters::add(&self.shared.stats.retried_not_executed, 1);
+        entry.end = 0;
+        let at = self.retries_at_front.min(self.backlog.len());
+        self.backlog.insert(at, entry);
+        self.retries_at_front += 1;
+        let until = Instant::now() + NOT_EXECUTED_PAUSE;
+        self.paused_until = Some(until);
+        self.heartbeat.wake_at(until);
     }
 
     /// SELECT failed: the commands waiting for that database get its error.
@@ -544,6 +632,7 @@ impl Driver {
         let (failed, kept): (VecDeque<Entry>, VecDeque<Entry>) =
             self.backlog.drain(..).partition(|e| e.db == db);
         self.backlog = kept;
+        self.retries_at_front = 0;
         for entry in failed {
             if let Some(slot) = entry.reply {
                 let _ = slot.send(Ok(Value::Error(reason.clone())));
@@ -553,40 +642,98 @@ impl Driver {
 
     // ----- losing and regaining the connection -----------------------------
 
+    /// Tears the connection down: nothing more is read or matched on it.
     fn connection_lost(&mut self, reason: String) {
         self.shared.set_connected(false);
-        self.shared.stats.add_disconnect();
-        let endpoint = self.shared.endpoint.to_string();
-        let written = self.written;
+        Counters::add(&self.shared.stats.disconnects, 1);
+        let endpoint = self.endpoint();
         let mut unsent = Vec::new();
-        for entry in self.fifo.drain(..) {
-            if entry.kind != Kind::User {
+        let (mut lost, mut lost_ff) = (0, 0);
+        for entry in std::mem::take(&mut self.fifo) {
+            if !entry.is_callers() {
                 continue;
             }
-            if entry.end <= written {
-                if let Some(slot) = entry.reply {
-                    let name = command_name(&entry.bytes);
-                    let _ = slot.send(Err(Error::connection_lost(&name, &endpoint, &reason, true)));
-                }
-            } else {
+            if entry.end > self.written {
                 unsent.push(entry);
+                continue;
             }
+            lost += 1;
+            if entry.kind == Kind::FireAndForget {
+                lost_ff += 1;
+            }
+            let err = Error::connection_lost(&entry.name(), &endpoint, &reason, true);
+            entry.fail(err);
         }
+        Counters::add(&self.shared.stats.lost_may_have_run, lost);
+        Counters::add(&self.shared.stats.fire_and_forget_unknown, lost_ff);
         for entry in unsent.into_iter().rev() {
             self.backlog.push_front(entry);
         }
+        self.retries_at_front = 0;
+        self.paused_until = None;
         self.wbuf.clear();
         self.rbuf = BytesMut::new();
-        self.decoder = Decoder::new(self.limits);
+        self.decoder = Decoder::new(self.config.resp_limits);
         self.select_pending = false;
-        self.last_error = reason;
+        self.heartbeat.on_disconnect();
+        self.last_error = reason.clone();
+        if self.outage_since.is_none() {
+            self.outage_since = Some(Instant::now());
+            self.shared.emit(ConnectionEvent::Failed {
+                endpoint,
+                reason: reason.clone(),
+            });
+        }
+        if self.config.backlog_policy == BacklogPolicy::FailFast {
+            let why = format!("the connection was lost ({reason}) and backlogPolicy is failFast");
+            for entry in std::mem::take(&mut self.backlog) {
+                self.drop_unsent(entry, &why);
+            }
+        }
         self.schedule_reconnect();
     }
 
-    fn schedule_reconnect(&mut self) {
-        let delay = backoff(self.attempts);
+    fn start_connecting(&mut self) {
         self.attempts = self.attempts.saturating_add(1);
+        self.shared.emit(ConnectionEvent::Connecting {
+            endpoint: self.endpoint(),
+            attempt: self.attempts,
+        });
+        let connect = handshake::connect(self.shared.endpoint.clone(), self.config.clone());
+        self.link = Link::Connecting(Box::pin(connect));
+    }
+
+    fn schedule_reconnect(&mut self) {
+        let delay = self
+            .config
+            .retry_policy
+            .delay(self.attempts.saturating_sub(1), jitter());
         self.link = Link::Waiting(Box::pin(tokio::time::sleep(delay)));
+    }
+
+    fn on_connected(&mut self, est: Established) {
+        self.link = Link::Up(est.stream);
+        self.rbuf = est.leftover;
+        self.current_db = est.db;
+        self.appended = 0;
+        self.written = 0;
+        self.attempts = 0;
+        self.shared.set_connected(true);
+        let endpoint = self.endpoint();
+        match self.outage_since.take() {
+            Some(since) => {
+                Counters::add(&self.shared.stats.reconnects, 1);
+                self.shared.emit(ConnectionEvent::Restored {
+                    endpoint,
+                    outage: since.elapsed(),
+                });
+            }
+            None if !self.ever_connected => {
+                self.shared.emit(ConnectionEvent::Connected { endpoint })
+            }
+            None => {}
+        }
+        self.ever_connected = true;
     }
 
     /// Drives `Connecting` and `Waiting`. True if the link changed.
@@ -595,7 +742,7 @@ impl Driver {
             Link::Up(_) => false,
             Link::Waiting(sleep) => {
                 if sleep.as_mut().poll(cx).is_ready() && self.closing.is_none() {
-                    self.link = Link::Connecting(self.connect_future());
+                    self.start_connecting();
                     true
                 } else {
                     false
@@ -608,104 +755,24 @@ impl Driver {
                 }
                 Poll::Ready(Err(e)) => {
                     self.last_error = e.to_string();
+                    if self.outage_since.is_none() {
+                        self.outage_since = Some(Instant::now());
+                        self.shared.emit(ConnectionEvent::Failed {
+                            endpoint: self.endpoint(),
+                            reason: self.last_error.clone(),
+                        });
+                    }
+                    if self.config.backlog_policy == BacklogPolicy::FailFast {
+                        let why = "no connection could be made and backlogPolicy is failFast";
+                        for entry in std::mem::take(&mut self.backlog) {
+                            self.drop_unsent(entry, why);
+                        }
+                    }
                     self.schedule_reconnect();
                     true
                 }
                 Poll::Pending => false,
             },
-        }
-    }
-
-    // ----- deadlines --------------------------------------------------------
-
-    /// Fails the entries whose deadline passed, then re-arms the timer.
-    fn poll_deadlines(&mut self, cx: &mut Context<'_>) {
-        while self.next_deadline.is_some() && self.timer.as_mut().poll(cx).is_ready() {
-            let now = Instant::now();
-            let mut expired = Vec::new();
-            let mut next: Option<Instant> = None;
-            let mut i = 0;
-            while i < self.backlog.len() {
-                match self.backlog[i].deadline {
-                    Some(d) if d <= now => {
-                        if let Some(entry) = self.backlog.remove(i) {
-                            expired.push((entry, false));
-                        }
-                    }
-                    Some(d) => {
-                        next = Some(next.map_or(d, |n| n.min(d)));
-                        i += 1;
-                    }
-                    None => i += 1,
-                }
-            }
-            let state = |d: &Driver| d.connection_state(now);
-            let mut fifo_expired = Vec::new();
-            for entry in self.fifo.iter_mut() {
-                match entry.deadline {
-                    Some(d) if d <= now => {
-                        entry.deadline = None;
-                        if let Some(slot) = entry.reply.take() {
-                            fifo_expired.push((
-                                slot,
-                                command_name(&entry.bytes),
-                                d,
-                                entry.timeout,
-                                entry.end <= self.written,
-                            ));
-                        }
-                    }
-                    Some(d) => next = Some(next.map_or(d, |n| n.min(d))),
-                    None => {}
-                }
-            }
-            if !expired.is_empty() || !fifo_expired.is_empty() {
-                let snapshot = state(self);
-                for (entry, written) in expired {
-                    if let (Some(slot), Some(d)) = (entry.reply, entry.deadline) {
-                        let elapsed = now.saturating_duration_since(d) + entry.timeout;
-                        let _ = slot.send(Err(Error::timeout(
-                            &command_name(&entry.bytes),
-                            elapsed,
-                            entry.timeout,
-                            written,
-                            snapshot.clone(),
-                        )));
-                    }
-                }
-                for (slot, name, d, timeout, written) in fifo_expired {
-                    let elapsed = now.saturating_duration_since(d) + timeout;
-                    let _ = slot.send(Err(Error::timeout(
-                        &name,
-                        elapsed,
-                        timeout,
-                        written,
-                        snapshot.clone(),
-                    )));
-                }
-            }
-            self.next_deadline = next;
-            if let Some(n) = next {
-                self.timer.as_mut().reset(n);
-            }
-        }
-    }
-
-    /// The figures a timeout error reports.
-    fn connection_state(&self, now: Instant) -> ConnectionState {
-        let unwritten_in_fifo = self.fifo.iter().filter(|e| e.end > self.written).count();
-        ConnectionState {
-            endpoint: self.shared.endpoint.to_string(),
-            client_name: self.config.client_name.clone(),
-            connected: matches!(self.link, Link::Up(_)),
-            queued: self.backlog.len() + unwritten_in_fifo,
-            in_flight: self.fifo.len() - unwritten_in_fifo,
-            write_buffer: self.wbuf.len(),
-            read_buffer: self.rbuf.len(),
-            since_last_read: self.last_read.map(|t| now.saturating_duration_since(t)),
-            since_last_write: self.last_write.map(|t| now.saturating_duration_since(t)),
-            bytes_out: self.shared.stats.bytes_out(),
-            bytes_in: self.shared.stats.bytes_in(),
         }
     }
 
@@ -717,6 +784,8 @@ impl Driver {
             waiters: Vec::new(),
         });
         closing.waiters.extend(waiter);
+        let deadline = closing.deadline;
+        self.heartbeat.wake_at(deadline);
     }
 
     /// True when closing and either everything is answered or the grace period is over.
@@ -724,8 +793,10 @@ impl Driver {
         let Some(closing) = &self.closing else {
             return false;
         };
-        let idle = self.backlog.is_empty() && self.fifo.is_empty() && self.wbuf.is_empty();
-        idle || !matches!(self.link, Link::Up(_)) || Instant::now() >= closing.deadline
+        let idle = self.backlog.is_empty()
+            && self.fifo.iter().all(|e| !e.is_callers())
+            && self.wbuf.is_empty();
+        idle || !self.is_up() || Instant::now() >= closing.deadline
     }
 
     fn finish(&mut self) {
@@ -736,6 +807,8 @@ impl Driver {
                 Message::Request(req) => {
                     if let Some(slot) = req.reply {
                         let _ = slot.send(Err(Error::closed(&command_name(&req.bytes))));
+                    } else {
+                        Counters::add(&self.shared.stats.fire_and_forget_dropped, 1);
                     }
                 }
                 Message::Close { done, .. } => {
@@ -745,23 +818,17 @@ impl Driver {
                 }
             }
         }
-        let endpoint = self.shared.endpoint.to_string();
-        for entry in self.fifo.drain(..) {
-            if let Some(slot) = entry.reply {
-                let name = command_name(&entry.bytes);
-                let may_have_run = entry.end <= self.written;
-                let _ = slot.send(Err(Error::connection_lost(
-                    &name,
-                    &endpoint,
-                    "the multiplexer was closed before the reply arrived",
-                    may_have_run,
-                )));
-            }
+        let endpoint = self.endpoint();
+        for entry in std::mem::take(&mut self.fifo) {
+            let may_have_run = entry.end <= self.written;
+            let why = "the multiplexer was closed before the reply arrived";
+            let err = Error::connection_lost(&entry.name(), &endpoint, why, may_have_run);
+            entry.fail(err);
         }
-        for entry in self.backlog.drain(..) {
-            if let Some(slot) = entry.reply {
-                let _ = slot.send(Err(Error::closed(&command_name(&entry.bytes))));
-            }
+        for entry in std::mem::take(&mut self.backlog) {
+            self.count_dropped(&entry);
+            let err = Error::closed(&entry.name());
+            entry.fail(err);
         }
         self.shared.set_connected(false);
         if let Some(closing) = self.closing.take() {
@@ -772,16 +839,18 @@ impl Driver {
     }
 
     fn publish_gauges(&self) {
-        let unwritten_in_fifo = self
-            .fifo
-            .iter()
-            .rev()
-            .take_while(|e| e.end > self.written)
-            .count();
-        self.shared.stats.set_gauges(
-            self.fifo.len() - unwritten_in_fifo,
-            self.backlog.len() + unwritten_in_fifo,
-        );
+        let unwritten = self.unwritten_in_fifo();
+        self.shared
+            .stats
+            .set_gauges(self.fifo.len() - unwritten, self.backlog.len() + unwritten);
+    }
+}
+
+impl Entry {
+    /// Whether a retry still serves someone: an awaited caller still waiting,
+    /// or a fire-and-forget command (whose effect was asked for).
+    fn kind_still_wanted(&self) -> bool {
+        self.kind == Kind::FireAndForget || self.reply.is_some()
     }
 }
 
@@ -793,6 +862,7 @@ impl Future for Driver {
         loop {
             let mut progress = this.drain_channel(cx);
             this.poll_deadlines(cx);
+            progress |= this.poll_heartbeat(cx);
             progress |= this.poll_link(cx);
             if this.should_linger() {
                 cx.waker().wake_by_ref();
@@ -806,6 +876,12 @@ impl Future for Driver {
                     delivered = replies;
                 }
                 Err(e) => {
+                    if e.kind() == io::ErrorKind::InvalidData {
+                        this.shared.emit(ConnectionEvent::ProtocolError {
+                            endpoint: this.endpoint(),
+                            message: e.to_string(),
+                        });
+                    }
                     this.connection_lost(e.to_string());
                     progress = true;
                 }
@@ -814,16 +890,6 @@ impl Future for Driver {
                 this.finish();
                 this.publish_gauges();
                 return Poll::Ready(());
-            }
-            if this.closing.is_some() {
-                // Wake at the end of the grace period even if nothing else happens.
-                if let Some(closing) = &this.closing {
-                    if this.next_deadline.is_none_or(|d| closing.deadline < d) {
-                        this.next_deadline = Some(closing.deadline);
-                        this.timer.as_mut().reset(closing.deadline);
-                        let _ = this.timer.as_mut().poll(cx);
-                    }
-                }
             }
             if !progress {
                 this.publish_gauges();
@@ -858,17 +924,14 @@ pub(crate) fn command_name(bytes: &[u8]) -> String {
     }
 }
 
-/// Delay before reconnect attempt `attempt` (0-based): exponential from
-/// 50 ms doubling to a 5 s ceiling, with ±25% jitter so many clients
-/// restarting together do not reconnect in lock-step.
-fn backoff(attempt: u32) -> Duration {
-    let base_ms = 50u64.saturating_mul(1u64 << attempt.min(16)).min(5_000);
+/// A number in `[0, 1)` for back-off jitter, from the clock's nanoseconds:
+/// clients that lost the same server at the same moment still differ here.
+fn jitter() -> f64 {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
-        .unwrap_or(0) as u64;
-    let jitter = base_ms / 2 * (nanos % 1000) / 1000; // 0 .. base/2
-    Duration::from_millis(base_ms - base_ms / 4 + jitter)
+        .unwrap_or(0);
+    f64::from(nanos % 1_000_000) / 1_000_000.0
 }
 
 #[cfg(test)]
@@ -882,16 +945,8 @@ mod tests {
     }
 
     #[test]
-    fn backoff_grows_and_is_capped() {
-        let first = backoff(0);
-        assert!(
-            first >= Duration::from_millis(37) && first <= Duration::from_millis(63),
-            "{first:?}"
-        );
-        let late = backoff(30);
-        assert!(
-            late >= Duration::from_millis(3750) && late <= Duration::from_millis(6250),
-            "{late:?}"
-        );
+    fn jitter_is_a_fraction() {
+        let j = jitter();
+        assert!((0.0..1.0).contains(&j), "{j}");
     }
 }

@@ -1,0 +1,139 @@
+//! Command deadlines, kept by the driver rather than by each caller.
+//!
+//! One timer is set to the earliest deadline of any waiting command. When it
+//! fires, the backlog and the FIFO are scanned once: expired backlog entries
+//! are removed (they were never sent), expired FIFO entries lose their reply
+//! slot but stay in place so the late reply is still matched and dropped.
+//! With the usual uniform timeout the earliest deadline belongs to the
+//! oldest command, so the timer is rarely reset and a scan happens about once
+//! per timeout period, instead of a timer per call. The driver knows the
+//! connection's state at the moment of expiry, which goes into the error.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Context;
+
+use tokio::time::{Instant, Sleep};
+
+use super::{Counters, Driver};
+use crate::error::{ConnectionState, Error};
+
+pub(super) struct Deadlines {
+    timer: Pin<Box<Sleep>>,
+    next: Option<Instant>,
+}
+
+impl Deadlines {
+    pub(super) fn new() -> Deadlines {
+        Deadlines {
+            timer: Box::pin(tokio::time::sleep(std::time::Duration::ZERO)),
+            next: None,
+        }
+    }
+
+    /// Makes sure the timer fires no later than `deadline`.
+    pub(super) fn watch(&mut self, deadline: Instant) {
+        if self.next.is_none_or(|next| deadline < next) {
+            self.next = Some(deadline);
+            self.timer.as_mut().reset(deadline);
+        }
+    }
+}
+
+impl Driver {
+    /// Fails the entries whose deadline passed, then re-arms the timer.
+    pub(super) fn poll_deadlines(&mut self, cx: &mut Context<'_>) {
+        while self.deadlines.next.is_some() && self.deadlines.timer.as_mut().poll(cx).is_ready() {
+            self.deadlines.next = None;
+            self.expire(Instant::now());
+        }
+    }
+
+    fn expire(&mut self, now: Instant) {
+        let mut expired = Vec::new();
+        let mut next: Option<Instant> = None;
+        let mut later = |d: Instant| next = Some(next.map_or(d, |n: Instant| n.min(d)));
+
+        let mut i = 0;
+        while i < self.backlog.len() {
+            match self.backlog[i].deadline {
+                Some(d) if d <= now => {
+                    if i < self.retries_at_front {
+                        self.retries_at_front -= 1;
+                    }
+                    if let Some(entry) = self.backlog.remove(i) {
+                        expired.push((entry.reply, entry.bytes, d, entry.timeout, false));
+                    }
+                }
+                Some(d) => {
+                    later(d);
+                    i += 1;
+                }
+                None => i += 1,
+            }
+        }
+        for entry in self.fifo.iter_mut() {
+            match entry.deadline {
+                Some(d) if d <= now => {
+                    entry.deadline = None;
+                    let written = entry.end <= self.written;
+                    expired.push((
+                        entry.reply.take(),
+                        entry.bytes.clone(),
+                        d,
+                        entry.timeout,
+                        written,
+                    ));
+                }
+                Some(d) => later(d),
+                None => {}
+            }
+        }
+        if !expired.is_empty() {
+            Counters::add(&self.shared.stats.timeouts, expired.len() as u64);
+            let state = self.connection_state(now);
+            for (slot, bytes, deadline, timeout, written) in expired {
+                if let Some(slot) = slot {
+                    let elapsed = timeout + now.saturating_duration_since(deadline);
+                    let err = Error::timeout(
+                        &super::command_name(&bytes),
+                        elapsed,
+                        timeout,
+                        written,
+                        state.clone(),
+                    );
+                    let _ = slot.send(Err(err));
+                }
+            }
+        }
+        if let Some(n) = next {
+            self.deadlines.watch(n);
+        }
+    }
+
+    /// The figures a timeout error reports.
+    pub(super) fn connection_state(&self, now: Instant) -> ConnectionState {
+        let unwritten = self.unwritten_in_fifo();
+        ConnectionState {
+            endpoint: self.endpoint(),
+            client_name: self.config.client_name.clone(),
+            connected: self.is_up(),
+            queued: self.backlog.len() + unwritten,
+            in_flight: self.fifo.len() - unwritten,
+            write_buffer: self.wbuf.len(),
+            read_buffer: self.rbuf.len(),
+            since_last_read: self.last_read.map(|t| now.saturating_duration_since(t)),
+            since_last_write: self.last_write.map(|t| now.saturating_duration_since(t)),
+            bytes_out: self
+                .shared
+                .stats
+                .bytes_out
+                .load(std::sync::atomic::Ordering::Relaxed),
+            bytes_in: self
+                .shared
+                .stats
+                .bytes_in
+                .load(std::sync::atomic::Ordering::Relaxed),
+        }
+    }
+}
