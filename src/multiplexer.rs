@@ -205,8 +205,9 @@ impl Multiplexer {
     }
 
     /// A stream of connection events (connecting, connected, failed,
-    /// restored, protocol errors); each call gets its own listener, which
-    /// sees events from now on.
+    /// restored, protocol errors). The first listener also receives the
+    /// events since the connection started (up to 256); later ones see
+    /// events from the moment they subscribe.
     pub fn events(&self) -> Events {
         self.inner.connection.events()
     }

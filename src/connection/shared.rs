@@ -6,6 +6,7 @@
 //! command, so they cost little on the hot path.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::Mutex;
 
 use tokio::sync::broadcast;
 
@@ -19,16 +20,22 @@ pub(crate) struct Shared {
     connected: AtomicBool,
     pub(crate) stats: Counters,
     events: broadcast::Sender<ConnectionEvent>,
+    /// Subscribed before the driver starts and handed to the first listener,
+    /// so it also sees what happened before it asked (with
+    /// `abortConnect=false` the first attempt can fail before `connect` returns).
+    first_listener: Mutex<Option<broadcast::Receiver<ConnectionEvent>>>,
 }
 
 impl Shared {
     pub(crate) fn new(endpoint: Endpoint) -> Shared {
+        let (events, first) = broadcast::channel(EVENT_BUFFER);
         Shared {
             endpoint,
             closed: AtomicBool::new(false),
             connected: AtomicBool::new(false),
             stats: Counters::default(),
-            events: broadcast::channel(EVENT_BUFFER).0,
+            events,
+            first_listener: Mutex::new(Some(first)),
         }
     }
 
@@ -45,7 +52,13 @@ impl Shared {
     }
 
     pub(crate) fn subscribe(&self) -> broadcast::Receiver<ConnectionEvent> {
-        self.events.subscribe()
+        // A poisoned lock only means another listener panicked mid-take; the
+        // Option inside is still valid.
+        let mut first = self
+            .first_listener
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        first.take().unwrap_or_else(|| self.events.subscribe())
     }
 }
 

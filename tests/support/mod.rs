@@ -37,6 +37,20 @@ impl RedisServer {
         RedisServer::start_with(&[])
     }
 
+    /// Starts a server on a given port (a test that needs the port before the server).
+    pub fn start_on(port: u16) -> RedisServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut server = RedisServer {
+            child: None,
+            port,
+            dir,
+            extra: Vec::new(),
+        };
+        server.spawn();
+        assert_eq!(server.port, port, "port {port} was taken");
+        server
+    }
+
     /// Starts a server with extra `--option value` arguments.
     pub fn start_with(extra: &[&str]) -> RedisServer {
         let dir = tempfile::tempdir().expect("temp dir");
