@@ -594,3 +594,50 @@ async fn fire_and_forget_across_a_restart_is_accounted_for() {
         acked + unknown
     );
 }
+
+/// A Lua script that busy-waits about `ms` milliseconds.
+fn busy_script(ms: u64) -> String {
+    format!(
+        "local t = redis.call('TIME') local s = t[1] * 1000000 + t[2] \
+         while true do local n = redis.call('TIME') \
+         if n[1] * 1000000 + n[2] - s > {} then break end end return 1",
+        ms * 1000
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn busy_replies_are_retried_and_run_exactly_once() {
+    // Past 50 ms a running script makes the server answer others with -BUSY.
+    let server = RedisServer::start_with(&["--lua-time-limit", "50"]);
+    let mux = Multiplexer::connect(server.addr().as_str()).await.unwrap();
+    let db = mux.database(0);
+    let port = server.port;
+    let script =
+        std::thread::spawn(move || support::command_at(port, &["EVAL", &busy_script(1000), "0"]));
+    tokio::time::sleep(Duration::from_millis(200)).await; // the script is past its 50 ms by now
+    let calls: Vec<_> = (0..50)
+        .map(|_| {
+            std::future::IntoFuture::into_future(db.incr("busy").timeout(Duration::from_secs(5)))
+        })
+        .collect();
+    let mut values = Vec::new();
+    for call in calls {
+        values.push(
+            call.await
+                .expect("a BUSY reply must be retried until the script ends"),
+        );
+    }
+    let script_reply = block(|| script.join())
+        .expect("script thread")
+        .expect("script");
+    assert_eq!(script_reply.trim(), ":1");
+    let retried = mux.stats().retried_not_executed;
+    assert!(
+        retried > 0,
+        "no BUSY reply was seen: the fault did not happen"
+    );
+    // Each INCR ran exactly once, in order.
+    assert_eq!(values, (1..=50).collect::<Vec<i64>>());
+    assert_eq!(db.get::<i64>("busy").await.unwrap(), 50);
+    eprintln!("BUSY: {retried} not-executed replies retried, 50 INCRs ran once each");
+}

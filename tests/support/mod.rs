@@ -145,25 +145,7 @@ impl RedisServer {
 
     /// One command over a fresh side connection (not through redmux); the raw reply text.
     pub fn try_command(&self, args: &[&str]) -> std::io::Result<String> {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
-        stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-        let mut out = format!("*{}\r\n", args.len());
-        for a in args {
-            out.push_str(&format!("${}\r\n{}\r\n", a.len(), a));
-        }
-        stream.write_all(out.as_bytes())?;
-        let mut reader = BufReader::new(stream);
-        let mut line = String::new();
-        reader.read_line(&mut line)?;
-        if let Some(len) = line.strip_prefix('$') {
-            let len: i64 = len.trim().parse().unwrap_or(-1);
-            if len >= 0 {
-                let mut body = vec![0u8; len as usize + 2];
-                reader.read_exact(&mut body)?;
-                return Ok(String::from_utf8_lossy(&body[..len as usize]).into_owned());
-            }
-        }
-        Ok(line)
+        command_at(self.port, args)
     }
 
     /// `command` on a side connection, panicking on I/O failure.
@@ -196,4 +178,28 @@ impl Drop for RedisServer {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// One command to the server on `port` over a fresh raw connection (usable
+/// from any thread); the reply's first line, or a bulk string's body.
+pub fn command_at(port: u16, args: &[&str]) -> std::io::Result<String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut out = format!("*{}\r\n", args.len());
+    for a in args {
+        out.push_str(&format!("${}\r\n{}\r\n", a.len(), a));
+    }
+    stream.write_all(out.as_bytes())?;
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    if let Some(len) = line.strip_prefix('$') {
+        let len: i64 = len.trim().parse().unwrap_or(-1);
+        if len >= 0 {
+            let mut body = vec![0u8; len as usize + 2];
+            reader.read_exact(&mut body)?;
+            return Ok(String::from_utf8_lossy(&body[..len as usize]).into_owned());
+        }
+    }
+    Ok(line)
 }
