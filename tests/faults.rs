@@ -641,3 +641,66 @@ async fn busy_replies_are_retried_and_run_exactly_once() {
     assert_eq!(db.get::<i64>("busy").await.unwrap(), 50);
     eprintln!("BUSY: {retried} not-executed replies retried, 50 INCRs ran once each");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_connection_sends_keepalive_pings() {
+    let server = RedisServer::start();
+    let mux = Multiplexer::connect(format!("{},keepAlive=1", server.addr()))
+        .await
+        .unwrap();
+    let pings_before = block(|| server.command_calls("ping")); // the handshake's PING
+    tokio::time::sleep(Duration::from_millis(2600)).await;
+    let sent = mux.stats().keepalive_pings;
+    assert!(
+        sent >= 1,
+        "no keep-alive PING after 2.6 s idle with keepAlive=1"
+    );
+    let pings_after = block(|| server.command_calls("ping"));
+    assert!(
+        pings_after >= pings_before + sent,
+        "server saw {pings_before} -> {pings_after} PINGs, client sent {sent}"
+    );
+    // The PING replies were consumed by their own entries: a caller's reply is still its own.
+    assert_eq!(
+        mux.database(0).echo::<String>("after").await.unwrap(),
+        "after"
+    );
+}
+
+/// How close to its deadline a timeout fires, against a paused server. The
+/// bound asserted is loose (a loaded machine delays any task); the figures
+/// printed are what the reliability notes quote.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timeouts_fire_at_their_deadline_not_at_a_tick() {
+    let server = RedisServer::start();
+    let mux = Multiplexer::connect(server.addr().as_str()).await.unwrap();
+    let db = mux.database(0);
+    db.ping().await.unwrap();
+    assert_eq!(
+        block(|| server.command(&["CLIENT", "PAUSE", "3000", "ALL"])).trim(),
+        "+OK"
+    );
+    let mut overshoot_us = Vec::new();
+    for _ in 0..20 {
+        let started = Instant::now();
+        let err = db
+            .echo::<String>("x")
+            .timeout(Duration::from_millis(50))
+            .await
+            .unwrap_err();
+        assert!(err.is_timeout(), "{err}");
+        let took = started.elapsed();
+        assert!(took >= Duration::from_millis(50), "fired early: {took:?}");
+        overshoot_us.push((took - Duration::from_millis(50)).as_micros() as u64);
+    }
+    overshoot_us.sort_unstable();
+    let median = overshoot_us[overshoot_us.len() / 2];
+    let worst = overshoot_us[overshoot_us.len() - 1];
+    eprintln!("50 ms timeouts: median overshoot {median} µs, worst {worst} µs");
+    // Far below the 1 s heartbeat: the timer is per deadline, not per tick.
+    assert!(
+        Duration::from_micros(median) < Duration::from_millis(100),
+        "median overshoot {median} µs"
+    );
+    let _ = block(|| server.command(&["CLIENT", "UNPAUSE"]));
+}
