@@ -106,17 +106,40 @@ fn start_writers(mux: &Multiplexer, count: usize, timeout: Duration) -> Writers 
     }
 }
 
+/// What all writers saw together.
+#[derive(Debug)]
+struct Totals {
+    acked: u64,
+    unknown: u64,
+    /// Failed calls of any kind.
+    errors: u64,
+    echoes: u64,
+}
+
+impl Totals {
+    /// The run proves something only if there was load and the fault hit it.
+    fn assert_fault_hit_load(&self, min_ops: u64) {
+        assert!(
+            self.acked > min_ops && self.echoes > min_ops,
+            "too little load: {self:?}"
+        );
+        assert!(
+            self.errors > 0,
+            "no call failed: the fault did not hit in-flight work ({self:?})"
+        );
+    }
+}
+
 impl Writers {
-    /// Stops the writers and checks the per-call guarantees; returns (acked, unknown, errors, echoes).
-    async fn finish(self, timeout: Duration) -> (u64, u64, u64, u64) {
+    /// Stops the writers and checks that every iteration ended within its timeouts.
+    async fn finish(&mut self, timeout: Duration) -> Totals {
         self.stop.store(true, Relaxed);
-        for h in self.handles {
+        for h in std::mem::take(&mut self.handles) {
             tokio::time::timeout(timeout * 3 + MARGIN, h)
                 .await
                 .expect("a writer hung")
                 .expect("a writer panicked");
         }
-        let sum = |f: fn(&Tally) -> u64| self.tallies.iter().map(|t| f(t)).sum::<u64>();
         for t in &self.tallies {
             let slowest = Duration::from_millis(t.slowest_ms.load(Relaxed));
             // Two calls per iteration, each bounded by its own timeout.
@@ -125,12 +148,15 @@ impl Writers {
                 "an iteration took {slowest:?}: a call outlived its timeout"
             );
         }
-        (
-            sum(|t| t.acked.load(Relaxed)),
-            sum(|t| t.unknown.load(Relaxed)),
-            sum(|t| t.errors.load(Relaxed) + t.unknown.load(Relaxed) + t.not_run.load(Relaxed)),
-            sum(|t| t.echoes_ok.load(Relaxed)),
-        )
+        let sum = |f: fn(&Tally) -> u64| self.tallies.iter().map(|t| f(t)).sum::<u64>();
+        Totals {
+            acked: sum(|t| t.acked.load(Relaxed)),
+            unknown: sum(|t| t.unknown.load(Relaxed)),
+            errors: sum(|t| {
+                t.errors.load(Relaxed) + t.unknown.load(Relaxed) + t.not_run.load(Relaxed)
+            }),
+            echoes: sum(|t| t.echoes_ok.load(Relaxed)),
+        }
     }
 
     /// Each writer's counter on the server lies between what it saw acknowledged
@@ -205,7 +231,7 @@ async fn server_killed_and_restarted_mid_load() {
     let mux = Multiplexer::connect(server.addr().as_str()).await.unwrap();
     let mut events = mux.events();
     let timeout = Duration::from_millis(1000);
-    let writers = start_writers(&mux, 16, timeout);
+    let mut writers = start_writers(&mux, 16, timeout);
     let mut kills = 0;
     for _ in 0..2 {
         tokio::time::sleep(Duration::from_millis(400)).await;
@@ -217,25 +243,13 @@ async fn server_killed_and_restarted_mid_load() {
         .await;
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let tallies_view = Writers {
-        stop: writers.stop.clone(),
-        tallies: writers.tallies.clone(),
-        handles: Vec::new(),
-    };
-    let (acked, unknown, errors, echoes) = writers.finish(timeout).await;
+    let totals = writers.finish(timeout).await;
     assert_eq!(kills, 2);
-    assert!(
-        acked > 500 && echoes > 500,
-        "too little load: acked {acked}, echoes {echoes}"
-    );
-    assert!(
-        errors > 0,
-        "no call failed: the kills did not hit in-flight work"
-    );
-    block(|| tallies_view.check_counts(&server));
+    totals.assert_fault_hit_load(500);
+    block(|| writers.check_counts(&server));
     let stats = mux.stats();
     assert!(stats.disconnects >= 2 && stats.reconnects >= 2, "{stats:?}");
-    eprintln!("kill/restart: kills {kills}, acked {acked}, unknown {unknown}, errors {errors}, echoes {echoes}, {stats:?}");
+    eprintln!("kill/restart: kills {kills}, {totals:?}, {stats:?}");
     assert_recovers(&mux).await;
 }
 
@@ -247,7 +261,7 @@ async fn client_kill_every_20ms_under_16_writers() {
         .unwrap();
     let mut events = mux.events();
     let timeout = Duration::from_millis(1000);
-    let writers = start_writers(&mux, 16, timeout);
+    let mut writers = start_writers(&mux, 16, timeout);
     let mut killed = 0u64;
     let until = Instant::now() + Duration::from_secs(3);
     while Instant::now() < until {
@@ -260,27 +274,15 @@ async fn client_kill_every_20ms_under_16_writers() {
             .unwrap_or(0);
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let tallies_view = Writers {
-        stop: writers.stop.clone(),
-        tallies: writers.tallies.clone(),
-        handles: Vec::new(),
-    };
-    let (acked, unknown, errors, echoes) = writers.finish(timeout).await;
+    let totals = writers.finish(timeout).await;
     assert!(killed > 10, "only {killed} kills landed");
-    assert!(
-        acked > 200 && echoes > 200,
-        "too little load: acked {acked}, echoes {echoes}"
-    );
-    assert!(
-        errors > 0,
-        "no call failed: the kills did not hit in-flight work"
-    );
-    block(|| tallies_view.check_counts(&server));
+    totals.assert_fault_hit_load(200);
+    block(|| writers.check_counts(&server));
     wait_for_event(&mut events, Duration::from_secs(5), |e| {
         matches!(e, ConnectionEvent::Restored { .. })
     })
     .await;
-    eprintln!("client kill: kills {killed}, acked {acked}, unknown {unknown}, errors {errors}, echoes {echoes}, {:?}", mux.stats());
+    eprintln!("client kill: kills {killed}, {totals:?}, {:?}", mux.stats());
     assert_recovers(&mux).await;
 }
 
