@@ -127,6 +127,7 @@ impl Totals {
             self.errors > 0,
             "no call failed: the fault did not hit in-flight work ({self:?})"
         );
+        assert!(self.unknown <= self.errors, "{self:?}");
     }
 }
 
