@@ -12,7 +12,13 @@ trap cleanup EXIT
 if [ -z "$address" ]; then
   source scripts/ensure-redis.sh
   ensure_redis
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  # A free port: nothing answers on it (bash's /dev/tcp, no other tools needed).
+  port=""
+  for _ in $(seq 50); do
+    candidate=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then port=$candidate; break; fi
+  done
+  [ -n "$port" ] || { echo "error: found no free port" >&2; exit 1; }
   tmp=$(mktemp -d)
   redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$tmp" >/dev/null &
   server_pid=$!

@@ -2,6 +2,9 @@
 # Makes sure redis-server is on PATH, installing Debian's package when it is
 # missing and we can (root, or passwordless sudo). Sourced by test.sh and demo.sh.
 ensure_redis() {
+  if [ -n "${REDMUX_REDIS_SERVER:-}" ] && [ -x "$REDMUX_REDIS_SERVER" ]; then
+    return 0
+  fi
   if command -v redis-server >/dev/null 2>&1; then
     return 0
   fi

@@ -24,7 +24,7 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 use crate::cmd::{Cmd, CommandFlags, FromValue, ToArg};
-use crate::connection::Request;
+use crate::connection::{ReplySender, Request};
 use crate::error::{Error, Result};
 use crate::multiplexer::Multiplexer;
 use crate::resp::Value;
@@ -152,8 +152,11 @@ impl<'a, T: FromValue> Call<'a, T> {
         self
     }
 
-    /// Sets [`CommandFlags`]. With `FIRE_AND_FORGET` the awaited call
-    /// returns at once with the value converted from nil.
+    /// Sets [`CommandFlags`]; they travel with the request (routing flags
+    /// take effect once replicas and cluster exist). Awaiting a call flagged
+    /// `FIRE_AND_FORGET` sends it as [`fire_and_forget`](Call::fire_and_forget)
+    /// does and resolves at once to the value converted from nil, so use it
+    /// with `T = ()` or `Option<_>` (StackExchange.Redis returns a default).
     pub fn flags(mut self, flags: CommandFlags) -> Self {
         self.flags |= flags;
         self
@@ -161,15 +164,41 @@ impl<'a, T: FromValue> Call<'a, T> {
 
     /// Sends the command and returns at once; its reply is read and dropped.
     ///
+    /// Its timeout (the configured one unless [`timeout`](Call::timeout) is
+    /// set) bounds how long the driver keeps trying to send it, through an
+    /// outage or "not executed" retries, before dropping it.
+    ///
     /// # Errors
     /// Only what is known before sending: a refused command, or a closed multiplexer.
     pub fn fire_and_forget(self) -> Result<()> {
         let cmd = self.cmd?;
-        self.db.mux.inner.route(Request {
-            bytes: cmd.into_bytes(),
-            db: self.db.index,
-            reply: None,
-            timeout: Duration::ZERO,
+        self.db.enqueue(
+            cmd,
+            None,
+            self.timeout,
+            self.flags | CommandFlags::FIRE_AND_FORGET,
+        )
+    }
+}
+
+impl Database {
+    /// Hands an encoded command to the router, which picks the connection.
+    fn enqueue(
+        &self,
+        cmd: Cmd,
+        reply: Option<ReplySender>,
+        timeout: Option<Duration>,
+        flags: CommandFlags,
+    ) -> Result<()> {
+        let (bytes, first_key) = cmd.into_encoded();
+        let timeout = timeout.unwrap_or_else(|| self.mux.inner.config.command_timeout());
+        self.mux.inner.route(Request {
+            bytes,
+            db: self.index,
+            reply,
+            timeout,
+            flags,
+            first_key,
         })
     }
 }
@@ -186,31 +215,13 @@ impl<'a, T: FromValue> IntoFuture for Call<'a, T> {
         };
         let name = cmd.name_cow();
         if self.flags.contains(CommandFlags::FIRE_AND_FORGET) {
-            let db = self.db;
-            return match (Call::<T> {
-                db,
-                cmd: Ok(cmd),
-                timeout: None,
-                flags: self.flags,
-                _reply: PhantomData,
-            })
-            .fire_and_forget()
-            {
+            return match self.db.enqueue(cmd, None, self.timeout, self.flags) {
                 Ok(()) => Reply::ready(name, Value::Nil),
                 Err(e) => Reply::failed(e),
             };
         }
         let (slot, receiver) = oneshot::channel();
-        let timeout = self
-            .timeout
-            .unwrap_or_else(|| self.db.mux.inner.config.command_timeout());
-        let req = Request {
-            bytes: cmd.into_bytes(),
-            db: self.db.index,
-            reply: Some(slot),
-            timeout,
-        };
-        match self.db.mux.inner.route(req) {
+        match self.db.enqueue(cmd, Some(slot), self.timeout, self.flags) {
             Ok(()) => Reply {
                 name,
                 state: State::Waiting(receiver),

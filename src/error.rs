@@ -131,6 +131,8 @@ enum Repr {
         command: String,
         code: String,
         message: String,
+        /// False when the error came from a step taken for the command (SELECT) and it was never sent.
+        executed: bool,
     },
     #[error(
         "timeout awaiting reply to {command} after {} ms (timeout {} ms){}; {state}. \
@@ -252,7 +254,7 @@ impl Error {
     /// loss or timeout), or it ran and failed (server error).
     pub fn may_have_run(&self) -> bool {
         match &*self.0 {
-            Repr::Server { .. } => true,
+            Repr::Server { executed, .. } => *executed,
             Repr::Timeout { written, .. } => *written,
             Repr::ConnectionLost { may_have_run, .. } => *may_have_run,
             Repr::Protocol { .. } => true,
@@ -280,6 +282,16 @@ impl Error {
 
     /// Builds a server error from the text of an error reply (`"WRONGTYPE Operation ..."`).
     pub(crate) fn server(command: &str, reply: &Bytes) -> Error {
+        Error::server_reply(command, reply, true)
+    }
+
+    /// A server error about a step the client took for this command (a
+    /// SELECT), so the command itself was never sent.
+    pub(crate) fn server_not_executed(command: &str, reply: &Bytes) -> Error {
+        Error::server_reply(command, reply, false)
+    }
+
+    fn server_reply(command: &str, reply: &Bytes, executed: bool) -> Error {
         let text = String::from_utf8_lossy(reply);
         let (code, message) = match text.split_once(' ') {
             Some((code, rest))
@@ -296,6 +308,7 @@ impl Error {
             command: command.to_owned(),
             code,
             message,
+            executed,
         }))
     }
 

@@ -364,6 +364,7 @@ async fn databases_switch_with_select_per_command() {
     );
     let err = bad_get.unwrap_err();
     assert!(err.to_string().contains("SELECT 99"), "{err}");
+    assert!(!err.may_have_run(), "the GET was never sent: {err}");
     assert_eq!(good.unwrap(), Some("three".into()));
 }
 

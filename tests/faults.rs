@@ -707,3 +707,40 @@ async fn timeouts_fire_at_their_deadline_not_at_a_tick() {
     );
     let _ = block(|| server.command(&["CLIENT", "UNPAUSE"]));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsendable_fire_and_forget_is_dropped_at_its_timeout() {
+    let port = support::free_port();
+    let mux = Multiplexer::connect(format!("127.0.0.1:{port},abortConnect=false"))
+        .await
+        .unwrap();
+    let db = mux.database(0);
+    for _ in 0..10 {
+        db.incr("never")
+            .timeout(Duration::from_millis(100))
+            .fire_and_forget()
+            .unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(mux.stats().queued, 10, "they wait in the backlog first");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let s = mux.stats();
+    assert_eq!(s.fire_and_forget_dropped, 10, "{s:?}");
+    assert_eq!(s.queued, 0, "{s:?}");
+}
+
+#[tokio::test]
+async fn user_without_password_authenticates_as_that_user() {
+    let server = RedisServer::start();
+    assert_eq!(
+        server
+            .command(&["ACL", "SETUSER", "open", "on", "nopass", "~*", "+@all"])
+            .trim(),
+        "+OK"
+    );
+    let mux = Multiplexer::connect(format!("{},user=open", server.addr()))
+        .await
+        .unwrap();
+    let who: String = mux.database(0).execute("ACL", ["WHOAMI"]).await.unwrap();
+    assert_eq!(who, "open");
+}

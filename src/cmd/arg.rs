@@ -21,30 +21,11 @@ use crate::resp::write_bulk;
 pub trait ToArg {
     /// Appends this value to `buf` as one RESP bulk string.
     fn write_arg(&self, buf: &mut BytesMut);
-
-    /// The bytes of this argument, for inspection (the refusal policy reads
-    /// options such as `BLOCK`); allocation-free for string and byte types.
-    fn to_arg_bytes(&self) -> Bytes {
-        let mut buf = BytesMut::new();
-        self.write_arg(&mut buf);
-        strip_bulk_header(buf.freeze())
-    }
-}
-
-/// Removes the `$<len>\r\n` prefix and trailing CRLF that `write_bulk` added.
-fn strip_bulk_header(bulk: Bytes) -> Bytes {
-    match bulk.iter().position(|&b| b == b'\n') {
-        Some(nl) if bulk.len() >= nl + 3 => bulk.slice(nl + 1..bulk.len() - 2),
-        _ => bulk,
-    }
 }
 
 impl<T: ToArg + ?Sized> ToArg for &T {
     fn write_arg(&self, buf: &mut BytesMut) {
         (**self).write_arg(buf)
-    }
-    fn to_arg_bytes(&self) -> Bytes {
-        (**self).to_arg_bytes()
     }
 }
 
@@ -53,9 +34,6 @@ macro_rules! bytes_like {
         impl ToArg for $t {
             fn write_arg(&self, buf: &mut BytesMut) {
                 write_bulk(buf, AsRef::<[u8]>::as_ref(self))
-            }
-            fn to_arg_bytes(&self) -> Bytes {
-                Bytes::copy_from_slice(AsRef::<[u8]>::as_ref(self))
             }
         }
     )*};
@@ -71,9 +49,6 @@ impl<const N: usize> ToArg for [u8; N] {
 impl ToArg for Bytes {
     fn write_arg(&self, buf: &mut BytesMut) {
         write_bulk(buf, self)
-    }
-    fn to_arg_bytes(&self) -> Bytes {
-        self.clone()
     }
 }
 
@@ -138,11 +113,5 @@ mod tests {
         assert_eq!(encoded(&u64::MAX), b"$20\r\n18446744073709551615\r\n");
         assert_eq!(encoded(&1.5f64), b"$3\r\n1.5\r\n");
         assert_eq!(encoded(&f64::NEG_INFINITY), b"$4\r\n-inf\r\n");
-    }
-
-    #[test]
-    fn arg_bytes_strip_the_header() {
-        assert_eq!(&7u32.to_arg_bytes()[..], b"7");
-        assert_eq!(&"BLOCK".to_arg_bytes()[..], b"BLOCK");
     }
 }

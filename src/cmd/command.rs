@@ -122,6 +122,11 @@ impl Cmd {
     /// Finishes the command: writes the array header into the reserved room
     /// and returns the wire bytes (no copy).
     pub fn into_bytes(self) -> Bytes {
+        self.into_encoded().0
+    }
+
+    /// The wire bytes and the first key's byte range within them (for routing).
+    pub(crate) fn into_encoded(self) -> (Bytes, Option<(u32, u32)>) {
         let mut buf = self.buf;
         let mut digits = itoa::Buffer::new();
         let count = digits.format(self.argc).as_bytes();
@@ -130,7 +135,13 @@ impl Cmd {
         buf[start + 1..start + 1 + count.len()].copy_from_slice(count);
         buf[HEADER_ROOM - 2..HEADER_ROOM].copy_from_slice(b"\r\n");
         buf.advance(start);
-        buf.freeze()
+        let key = self.first_key.and_then(|(a, b)| {
+            Some((
+                u32::try_from(a - start).ok()?,
+                u32::try_from(b - start).ok()?,
+            ))
+        });
+        (buf.freeze(), key)
     }
 }
 
@@ -181,6 +192,13 @@ mod tests {
         let cmd = Cmd::new("GET").key(b"a\r\nb".as_slice());
         assert_eq!(cmd.first_key(), Some(&b"a\r\nb"[..]));
         assert_eq!(cmd.args(), vec![&b"a\r\nb"[..]]);
+    }
+
+    #[test]
+    fn encoded_key_range_points_into_the_wire_bytes() {
+        let (bytes, key) = Cmd::new("SET").key("user:7").arg("v").into_encoded();
+        let (a, b) = key.unwrap();
+        assert_eq!(&bytes[a as usize..b as usize], b"user:7");
     }
 
     #[test]

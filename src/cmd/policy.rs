@@ -9,7 +9,8 @@
 //! as in StackExchange.Redis.
 //!
 //! The check is case-insensitive. Typed methods never build refused commands,
-//! so only [`Database::execute`](crate::Database::execute) pays for it.
+//! so only [`Database::execute`](crate::Database::execute) and
+//! [`Database::send`](crate::Database::send) pay for it.
 
 use crate::error::Error;
 

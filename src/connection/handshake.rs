@@ -140,12 +140,14 @@ async fn connect_inner(
 /// The handshake's commands, in order.
 fn handshake_commands(config: &Config) -> Vec<(Step, Cmd)> {
     let mut steps = Vec::new();
-    if let Some(password) = &config.password {
+    // A user without a password still authenticates (as an ACL user with
+    // `nopass`, which accepts any password), rather than being ignored.
+    if config.password.is_some() || config.user.is_some() {
         let mut auth = Cmd::new("AUTH");
         if let Some(user) = &config.user {
             auth.push_arg(user.as_str());
         }
-        auth.push_arg(password.expose());
+        auth.push_arg(config.password.as_ref().map_or("", |p| p.expose()));
         steps.push((Step::Required, auth));
     }
     if config.protocol == Protocol::Resp3 {

@@ -17,7 +17,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 use driver::Driver;
-pub(crate) use driver::{command_name, Message, Request};
+pub(crate) use driver::{command_name, Message, ReplySender, Request};
 use handshake::Established;
 use shared::Shared;
 

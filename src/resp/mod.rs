@@ -1,9 +1,9 @@
 //! RESP2/RESP3 wire format: [`Value`], the incremental [`Decoder`] and the
 //! command encoder.
 //!
-//! Data flow: the encoder writes a command as an array of bulk strings into a
-//! `BytesMut` on the caller's task; the driver copies it into the socket's
-//! write buffer. Replies come back through [`Decoder::decode`], which consumes
+//! Data flow: [`Cmd`](crate::Cmd) writes a command as an array of bulk
+//! strings (with [`write_bulk`]) into a `BytesMut` on the caller's task; the
+//! driver copies it into the socket's write buffer. Replies come back through [`Decoder::decode`], which consumes
 //! bytes from the driver's read buffer one complete frame at a time.
 
 mod decoder;

@@ -62,6 +62,8 @@ impl Driver {
                         self.retries_at_front -= 1;
                     }
                     if let Some(entry) = self.backlog.remove(i) {
+                        // Never sent: a fire-and-forget command is dropped, an awaited one fails.
+                        self.count_dropped(&entry);
                         expired.push((entry.reply, entry.bytes, d, entry.timeout, false));
                     }
                 }
@@ -76,19 +78,17 @@ impl Driver {
             match entry.deadline {
                 Some(d) if d <= now => {
                     entry.deadline = None;
-                    let written = entry.end <= self.written;
-                    expired.push((
-                        entry.reply.take(),
-                        entry.bytes.clone(),
-                        d,
-                        entry.timeout,
-                        written,
-                    ));
+                    // In the FIFO means in the write buffer or on the wire: it
+                    // will reach the server, so it may run.
+                    if let Some(slot) = entry.reply.take() {
+                        expired.push((Some(slot), entry.bytes.clone(), d, entry.timeout, true));
+                    }
                 }
                 Some(d) => later(d),
                 None => {}
             }
         }
+        expired.retain(|(slot, ..)| slot.is_some());
         if !expired.is_empty() {
             Counters::add(&self.shared.stats.timeouts, expired.len() as u64);
             let state = self.connection_state(now);

@@ -3,7 +3,7 @@
 //! pauses and of the close grace period.
 //!
 //! On each tick, while connected:
-//! * **stall**: commands have awaited replies and nothing was read for
+//! * **stall**: commands have awaited replies and not one byte was read for
 //!   `stallTimeout` → the server or the path to it is dead; tear the
 //!   connection down (in-flight commands fail, "may have run") and reconnect.
 //! * **keep-alive**: nothing sent or received for `keepAlive` and nothing
@@ -29,7 +29,7 @@ pub(super) struct Heartbeat {
     timer: Pin<Box<Sleep>>,
     interval: Duration,
     next_tick: Instant,
-    /// Since when the oldest unanswered write has waited without any reply.
+    /// Since when commands have awaited replies with no byte read.
     waiting_since: Option<Instant>,
     /// Last time bytes moved either way, or the connection came up.
     last_activity: Instant,
@@ -53,7 +53,7 @@ impl Heartbeat {
         self.last_activity = now;
     }
 
-    pub(super) fn on_replies(&mut self, now: Instant, still_awaiting: bool) {
+    pub(super) fn on_read(&mut self, now: Instant, still_awaiting: bool) {
         self.waiting_since = still_awaiting.then_some(now);
         self.last_activity = now;
     }

@@ -59,7 +59,7 @@ use tokio::time::{Instant, Sleep};
 
 use super::handshake::{self, Established};
 use super::shared::{Counters, Shared};
-use crate::cmd::Cmd;
+use crate::cmd::{Cmd, CommandFlags};
 use crate::config::{BacklogPolicy, Config};
 use crate::error::{Error, Result};
 use crate::events::ConnectionEvent;
@@ -118,8 +118,17 @@ pub(crate) struct Request {
     pub(crate) db: u32,
     /// Where the reply goes; `None` for fire-and-forget.
     pub(crate) reply: Option<ReplySender>,
-    /// How long the caller waits (ignored for fire-and-forget).
+    /// How long the caller waits; for fire-and-forget, how long the driver
+    /// keeps trying to send it before dropping it.
     pub(crate) timeout: Duration,
+    /// Options from the caller. Replica routing, above the connection, will
+    /// read them; the driver does not.
+    #[allow(dead_code)]
+    pub(crate) flags: CommandFlags,
+    /// Byte range of the first key within `bytes`, for cluster slot routing
+    /// above the connection; the driver does not read it.
+    #[allow(dead_code)]
+    pub(crate) first_key: Option<(u32, u32)>,
 }
 
 /// What callers send to the driver.
@@ -149,7 +158,9 @@ enum Kind {
 struct Entry {
     bytes: Bytes,
     reply: Option<ReplySender>,
-    /// When the caller stops waiting; `None` once answered or timed out, and for fire-and-forget.
+    /// When the caller stops waiting (for fire-and-forget: when the driver
+    /// stops trying to send it). `None` once it expired: nobody wants it any
+    /// more, so it is never sent again.
     deadline: Option<Instant>,
     timeout: Duration,
     db: u32,
@@ -177,6 +188,11 @@ impl Entry {
 
     fn is_callers(&self) -> bool {
         matches!(self.kind, Kind::Awaited | Kind::FireAndForget)
+    }
+
+    /// Whether sending it (again) still serves someone: its deadline has not passed.
+    fn still_wanted(&self) -> bool {
+        self.deadline.is_some()
     }
 
     /// Answers the caller (if still waiting) and drops the entry.
@@ -332,7 +348,7 @@ impl Driver {
             Kind::FireAndForget
         };
         let entry = Entry {
-            deadline: req.reply.as_ref().map(|_| now + req.timeout),
+            deadline: Some(now + req.timeout),
             bytes: req.bytes,
             reply: req.reply,
             timeout: req.timeout,
@@ -474,6 +490,12 @@ impl Driver {
         }
         let read = self.poll_read(cx)?;
         let delivered = if read { self.decode_replies()? } else { 0 };
+        if read {
+            // Bytes arriving is progress even if no reply is complete yet (a
+            // large value read slowly is not a stall).
+            let awaiting = self.fifo.len() > self.unwritten_in_fifo();
+            self.heartbeat.on_read(Instant::now(), awaiting);
+        }
         Ok((progress || read, delivered))
     }
 
@@ -563,8 +585,6 @@ impl Driver {
         Counters::add(&self.shared.stats.replies_received, delivered);
         if delivered > 0 {
             self.replied_since_write = true;
-            let awaiting = self.fifo.len() > self.unwritten_in_fifo();
-            self.heartbeat.on_replies(Instant::now(), awaiting);
         }
         result
     }
@@ -583,16 +603,19 @@ impl Driver {
         }
         match entry.kind {
             Kind::Awaited | Kind::FireAndForget => {
-                if let Value::Error(text) = &value {
-                    if NOT_EXECUTED.iter().any(|code| text.starts_with(code))
-                        && entry.kind_still_wanted()
-                    {
-                        self.retry_not_executed(entry);
-                        return Ok(());
-                    }
+                let not_executed = matches!(&value, Value::Error(text)
+                    if NOT_EXECUTED.iter().any(|code| text.starts_with(code)));
+                if not_executed && entry.still_wanted() {
+                    self.retry_not_executed(entry);
+                    return Ok(());
                 }
                 if entry.kind == Kind::FireAndForget {
-                    Counters::add(&self.shared.stats.fire_and_forget_acknowledged, 1);
+                    let counter = if not_executed {
+                        &self.shared.stats.fire_and_forget_dropped
+                    } else {
+                        &self.shared.stats.fire_and_forget_acknowledged
+                    };
+                    Counters::add(counter, 1);
                 }
                 if let Some(slot) = entry.reply {
                     let _ = slot.send(Ok(value)); // the caller may have gone; its reply is dropped
@@ -634,9 +657,9 @@ impl Driver {
         self.backlog = kept;
         self.retries_at_front = 0;
         for entry in failed {
-            if let Some(slot) = entry.reply {
-                let _ = slot.send(Ok(Value::Error(reason.clone())));
-            }
+            self.count_dropped(&entry);
+            let err = Error::server_not_executed(&entry.name(), &reason);
+            entry.fail(err);
         }
     }
 
@@ -654,7 +677,13 @@ impl Driver {
                 continue;
             }
             if entry.end > self.written {
-                unsent.push(entry);
+                // Never sent. Send it after the reconnect, unless its deadline
+                // passed: its caller was already told it timed out.
+                if entry.still_wanted() {
+                    unsent.push(entry);
+                } else {
+                    self.count_dropped(&entry);
+                }
                 continue;
             }
             lost += 1;
@@ -843,14 +872,6 @@ impl Driver {
         self.shared
             .stats
             .set_gauges(self.fifo.len() - unwritten, self.backlog.len() + unwritten);
-    }
-}
-
-impl Entry {
-    /// Whether a retry still serves someone: an awaited caller still waiting,
-    /// or a fire-and-forget command (whose effect was asked for).
-    fn kind_still_wanted(&self) -> bool {
-        self.kind == Kind::FireAndForget || self.reply.is_some()
     }
 }
 
