@@ -255,6 +255,9 @@ pub(crate) struct Driver {
     lingers: u8,
     /// Replies arrived since the last write: the server has moved on, write now.
     replied_since_write: bool,
+    /// The read buffer holds bytes the handshake read past its last reply,
+    /// not yet decoded: the next `poll_io` decodes them before any write.
+    undecoded: bool,
     closing: Option<Closing>,
     channel_closed: bool,
     last_error: String,
@@ -293,6 +296,7 @@ impl Driver {
             arrived: 0,
             lingers: 0,
             replied_since_write: false,
+            undecoded: false,
             closing: None,
             channel_closed: false,
             last_error: String::new(),
@@ -478,25 +482,35 @@ impl Driver {
             .count()
     }
 
-    /// One write and one read attempt: whether anything moved, and how many
+    /// One read and one write attempt: whether anything moved, and how many
     /// replies were delivered.
+    ///
+    /// The read comes first: bytes already received cannot be the reply to a
+    /// command this turn is about to write. Decoding them before the write
+    /// lets `deliver` see that the FIFO's front is still unwritten (or the
+    /// FIFO empty) and reject them as a protocol error, instead of handing a
+    /// reply nobody asked for to the command just sent. Whether to write is
+    /// decided before the read, and "replied since the last write" is set
+    /// after the write, so batching is as if the write had come first.
     fn poll_io(&mut self, cx: &mut Context<'_>) -> io::Result<(bool, u64)> {
         if !self.is_up() {
             return Ok((false, 0));
         }
-        let mut progress = false;
-        if !self.wbuf.is_empty() && self.should_write() {
-            progress |= self.poll_write(cx)?;
-        }
+        let write_now = !self.wbuf.is_empty() && self.should_write();
         let read = self.poll_read(cx)?;
-        let delivered = if read { self.decode_replies()? } else { 0 };
+        let decode = read || std::mem::take(&mut self.undecoded);
+        let delivered = if decode { self.decode_replies()? } else { 0 };
         if read {
             // Bytes arriving is progress even if no reply is complete yet (a
             // large value read slowly is not a stall).
             let awaiting = self.fifo.len() > self.unwritten_in_fifo();
             self.heartbeat.on_read(Instant::now(), awaiting);
         }
-        Ok((progress || read, delivered))
+        let wrote = write_now && self.poll_write(cx)?;
+        if delivered > 0 {
+            self.replied_since_write = true;
+        }
+        Ok((read || wrote, delivered))
     }
 
     fn poll_write(&mut self, cx: &mut Context<'_>) -> io::Result<bool> {
@@ -583,24 +597,27 @@ impl Driver {
             }
         };
         Counters::add(&self.shared.stats.replies_received, delivered);
-        if delivered > 0 {
-            self.replied_since_write = true;
-        }
         result
     }
 
     fn deliver(&mut self, value: Value) -> std::result::Result<(), String> {
-        let Some(entry) = self.fifo.pop_front() else {
+        let Some(front) = self.fifo.front() else {
             return Err(
                 "protocol error: the server sent a reply no command was waiting for".to_owned(),
             );
         };
-        if entry.end > self.written {
+        // Checked before popping: the entry stays in the FIFO, so
+        // `connection_lost` re-queues it (not completely written, so it
+        // cannot have run) instead of dropping its reply slot.
+        if front.end > self.written {
             return Err(format!(
                 "protocol error: a reply arrived before {} was completely written",
-                entry.name()
+                front.name()
             ));
         }
+        let Some(entry) = self.fifo.pop_front() else {
+            return Ok(());
+        };
         match entry.kind {
             Kind::Awaited | Kind::FireAndForget => {
                 let not_executed = matches!(&value, Value::Error(text)
@@ -743,6 +760,10 @@ impl Driver {
     fn on_connected(&mut self, est: Established) {
         self.link = Link::Up(est.stream);
         self.rbuf = est.leftover;
+        // Anything here is a reply no command asked for (or a RESP3 push):
+        // decode it before the first write so it cannot be taken as that
+        // command's reply.
+        self.undecoded = !self.rbuf.is_empty();
         self.current_db = est.db;
         self.appended = 0;
         self.written = 0;
