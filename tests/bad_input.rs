@@ -374,12 +374,22 @@ async fn bad_reply_to_get(reply: Vec<u8>, what: &str) {
     within(TEST_LIMIT, async {
         let server = FakeServer::start(vec![reply_then_hold(reply)]).await;
         let mux = server.connect().await;
+        let mut events = mux.events();
         let db = mux.database(0);
         let err = db
             .get::<Value>("k")
             .await
             .expect_err("bad bytes became a value");
         assert_protocol_error(&err, "GET", what);
+        // Listeners are told too, once, with the same explanation.
+        let mut reported = Vec::new();
+        while let Some(event) = events.try_recv() {
+            if let redmux::ConnectionEvent::ProtocolError { message, .. } = event {
+                reported.push(message);
+            }
+        }
+        assert_eq!(reported.len(), 1, "{reported:?}");
+        assert!(reported[0].contains(what), "{reported:?}");
         assert_eq!(server.commands_on(1), [[b"GET".to_vec(), b"k".to_vec()]]);
         assert_recovers(&server, &db).await;
         assert_faulty_connection_closed(&server).await;
@@ -617,7 +627,10 @@ async fn eof_in_the_middle_of_a_bulk_string_fails_the_call_and_reconnects() {
         assert_eq!(err.kind(), ErrorKind::ConnectionLost, "{err}");
         let text = err.to_string();
         assert!(text.starts_with("GET"), "{text}");
-        assert!(text.contains("closed the connection"), "{text}");
+        assert!(
+            text.contains("closed the connection in the middle of a reply"),
+            "{text}"
+        );
         assert!(err.may_have_run(), "{text}");
         assert!(text.contains("may or may not have run"), "{text}");
         assert_recovers(&server, &db).await;

@@ -551,10 +551,13 @@ impl Driver {
             }
             match stream.try_read_buf(&mut self.rbuf) {
                 Ok(0) => {
-                    return Err(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "the server closed the connection",
-                    ))
+                    let mid_reply = self.decoder.is_mid_frame() || !self.rbuf.is_empty();
+                    let what = if mid_reply {
+                        "the server closed the connection in the middle of a reply"
+                    } else {
+                        "the server closed the connection"
+                    };
+                    return Err(io::Error::new(io::ErrorKind::UnexpectedEof, what));
                 }
                 Ok(n) => {
                     self.last_read = Some(Instant::now());
