@@ -83,12 +83,13 @@ const READ_CHUNK: usize = 64 * 1024;
 /// past this the buffer grows as data actually arrives.
 const MAX_HINT_RESERVE: usize = 4 * 1024 * 1024;
 
-/// Most extra turns the driver yields, after delivering N replies, waiting
-/// for the N woken callers to queue their next commands before it writes.
-/// Woken callers run on both workers of a multi-thread runtime; without
-/// this the driver writes whatever the first half queued and the batches
-/// split. Each turn costs about a microsecond, and the wait ends as soon as
-/// N commands have arrived, so light load pays nothing.
+/// Most turns the driver yields, after delivering N replies, waiting for
+/// the N woken callers to queue their next commands before it writes.
+/// Woken callers run on both workers of a multi-thread runtime, and a
+/// caller's send can wake the driver before the others have run; without
+/// this the driver writes whatever the first few queued and the batches
+/// split. Each turn is a deferred yield (see `yield_to_callers`), and the
+/// wait ends as soon as N commands are waiting, so light load pays nothing.
 const MAX_LINGER: u8 = 3;
 
 /// While commands are in flight, a small batch waits for the next reply
@@ -249,8 +250,6 @@ pub(crate) struct Driver {
     ever_connected: bool,
     /// Replies delivered by the last read: about how many commands the woken callers will queue.
     expected: u64,
-    /// Commands that arrived since then.
-    arrived: u64,
     /// Turns yielded while waiting for them.
     lingers: u8,
     /// Replies arrived since the last write: the server has moved on, write now.
@@ -293,7 +292,6 @@ impl Driver {
             outage_since: None,
             ever_connected: false,
             expected: 0,
-            arrived: 0,
             lingers: 0,
             replied_since_write: false,
             undecoded: false,
@@ -341,7 +339,6 @@ impl Driver {
             }
             taken += 1;
         }
-        self.arrived += taken as u64;
         taken > 0
     }
 
@@ -400,11 +397,16 @@ impl Driver {
 
     /// Whether to yield once more before writing, so the callers woken by
     /// the last replies can queue their commands into the same write.
+    ///
+    /// It reads the channel's length (one atomic load) instead of draining
+    /// it: draining would register the driver's waker on the channel, and
+    /// the first caller's send would then wake the driver straight back into
+    /// the worker's LIFO slot, ahead of the other callers it is waiting for.
     fn should_linger(&mut self) -> bool {
         if self.expected == 0 || self.closing.is_some() || !self.is_up() {
             return false;
         }
-        if self.arrived < self.expected
+        if (self.rx.len() as u64) < self.expected
             && self.lingers < MAX_LINGER
             && self.wbuf.len() < FLUSH_BOUND
         {
@@ -903,14 +905,14 @@ impl Future for Driver {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
         loop {
+            if this.should_linger() {
+                yield_to_callers(cx);
+                return Poll::Pending;
+            }
             let mut progress = this.drain_channel(cx);
             this.poll_deadlines(cx);
             progress |= this.poll_heartbeat(cx);
             progress |= this.poll_link(cx);
-            if this.should_linger() {
-                cx.waker().wake_by_ref();
-                return Poll::Pending;
-            }
             this.fill_write_buffer();
             let mut delivered = 0;
             match this.poll_io(cx) {
@@ -943,14 +945,28 @@ impl Future for Driver {
                 // within microseconds. Yield so they can run first; the next
                 // turns then drain them into one write (see MAX_LINGER).
                 this.expected = delivered;
-                this.arrived = 0;
                 this.lingers = 0;
                 this.publish_gauges();
-                cx.waker().wake_by_ref();
+                yield_to_callers(cx);
                 return Poll::Pending;
             }
         }
     }
+}
+
+/// Returns control to the runtime so the callers woken by the last replies
+/// run first, and arranges to be polled again after them.
+///
+/// `cx.waker().wake_by_ref()` would not do: a task that wakes itself is put
+/// in the worker's LIFO slot, ahead of the callers it just woke, so the
+/// driver would run again before any of them could queue a command. Tokio's
+/// `yield_now` hands the waker to the scheduler instead, which wakes it only
+/// after running the worker's other ready tasks and polling for I/O.
+fn yield_to_callers(cx: &mut Context<'_>) {
+    let mut yielded = std::pin::pin!(tokio::task::yield_now());
+    // The first poll registers the deferred wake-up and returns Pending;
+    // dropping the future afterwards does not cancel it.
+    let _ = yielded.as_mut().poll(cx);
 }
 
 /// The command name at the start of an encoded command (`*N\r\n$L\r\nNAME\r\n...`),
