@@ -122,11 +122,11 @@ impl Cmd {
     /// Finishes the command: writes the array header into the reserved room
     /// and returns the wire bytes (no copy).
     pub fn into_bytes(self) -> Bytes {
-        self.into_encoded().0
+        self.into_encoded().0.freeze()
     }
 
     /// The wire bytes and the first key's byte range within them (for routing).
-    pub(crate) fn into_encoded(self) -> (Bytes, Option<(u32, u32)>) {
+    pub(crate) fn into_encoded(self) -> (BytesMut, Option<(u32, u32)>) {
         let mut buf = self.buf;
         let mut digits = itoa::Buffer::new();
         let count = digits.format(self.argc).as_bytes();
@@ -141,7 +141,7 @@ impl Cmd {
                 u32::try_from(b - start).ok()?,
             ))
         });
-        (buf.freeze(), key)
+        (buf, key)
     }
 }
 

@@ -136,7 +136,7 @@ impl Driver {
         }
         Counters::add(&self.shared.stats.keepalive_pings, 1);
         self.push_to_wire(Entry::internal(
-            Cmd::new("PING").into_bytes(),
+            Cmd::new("PING").into_encoded().0,
             self.current_db,
             Kind::Ping,
         ));

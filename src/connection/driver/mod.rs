@@ -113,8 +113,9 @@ pub(crate) type ReplySender = oneshot::Sender<Result<Value>>;
 
 /// One command on its way to the driver.
 pub(crate) struct Request {
-    /// The encoded command.
-    pub(crate) bytes: Bytes,
+    /// The encoded command. Kept as the `BytesMut` it was built in:
+    /// freezing it into `Bytes` would allocate a shared header per command.
+    pub(crate) bytes: BytesMut,
     /// The database it must run in.
     pub(crate) db: u32,
     /// Where the reply goes; `None` for fire-and-forget.
@@ -157,7 +158,7 @@ enum Kind {
 
 /// A command the driver has accepted: in the backlog, then in the FIFO.
 struct Entry {
-    bytes: Bytes,
+    bytes: BytesMut,
     reply: Option<ReplySender>,
     /// When the caller stops waiting (for fire-and-forget: when the driver
     /// stops trying to send it). `None` once it expired: nobody wants it any
@@ -171,7 +172,7 @@ struct Entry {
 }
 
 impl Entry {
-    fn internal(bytes: Bytes, db: u32, kind: Kind) -> Entry {
+    fn internal(bytes: BytesMut, db: u32, kind: Kind) -> Entry {
         Entry {
             bytes,
             reply: None,
@@ -432,7 +433,7 @@ impl Driver {
             if front.db != self.current_db {
                 let db = front.db;
                 self.push_to_wire(Entry::internal(
-                    Cmd::new("SELECT").arg(db).into_bytes(),
+                    Cmd::new("SELECT").arg(db).into_encoded().0,
                     db,
                     Kind::Select(db),
                 ));
