@@ -12,6 +12,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::task::Context;
+use std::time::Duration;
 
 use tokio::time::{Instant, Sleep};
 
@@ -64,7 +65,7 @@ impl Driver {
                     if let Some(entry) = self.backlog.remove(i) {
                         // Never sent: a fire-and-forget command is dropped, an awaited one fails.
                         self.count_dropped(&entry);
-                        expired.push((entry.reply, entry.bytes, d, entry.timeout, false));
+                        expired.push((entry.reply, entry.bytes, d, entry.timeout_ms, false));
                     }
                 }
                 Some(d) => {
@@ -81,7 +82,7 @@ impl Driver {
                     // In the FIFO means in the write buffer or on the wire: it
                     // will reach the server, so it may run.
                     if let Some(slot) = entry.reply.take() {
-                        expired.push((Some(slot), entry.bytes.clone(), d, entry.timeout, true));
+                        expired.push((Some(slot), entry.bytes.clone(), d, entry.timeout_ms, true));
                     }
                 }
                 Some(d) => later(d),
@@ -92,7 +93,8 @@ impl Driver {
         if !expired.is_empty() {
             Counters::add(&self.shared.stats.timeouts, expired.len() as u64);
             let state = self.connection_state(now);
-            for (slot, bytes, deadline, timeout, written) in expired {
+            for (slot, bytes, deadline, timeout_ms, written) in expired {
+                let timeout = Duration::from_millis(u64::from(timeout_ms));
                 if let Some(slot) = slot {
                     let elapsed = timeout + now.saturating_duration_since(deadline);
                     let err = Error::timeout(

@@ -150,8 +150,8 @@ enum Kind {
     Awaited,
     /// A caller's fire-and-forget command.
     FireAndForget,
-    /// A SELECT the driver inserted to switch to this database.
-    Select(u32),
+    /// A SELECT the driver inserted to switch to the entry's `db`.
+    Select,
     /// A keep-alive PING.
     Ping,
 }
@@ -164,7 +164,9 @@ struct Entry {
     /// stops trying to send it). `None` once it expired: nobody wants it any
     /// more, so it is never sent again.
     deadline: Option<Instant>,
-    timeout: Duration,
+    /// The caller's timeout in milliseconds, for the timeout message (4
+    /// bytes rather than a 16-byte `Duration`: entries are per request).
+    timeout_ms: u32,
     db: u32,
     /// Offset in this connection's output stream just past the command's last byte.
     end: u64,
@@ -177,7 +179,7 @@ impl Entry {
             bytes,
             reply: None,
             deadline: None,
-            timeout: Duration::ZERO,
+            timeout_ms: 0,
             db,
             end: 0,
             kind,
@@ -353,7 +355,7 @@ impl Driver {
             deadline: Some(now + req.timeout),
             bytes: req.bytes,
             reply: req.reply,
-            timeout: req.timeout,
+            timeout_ms: u32::try_from(req.timeout.as_millis()).unwrap_or(u32::MAX),
             db: req.db,
             end: 0,
             kind,
@@ -375,7 +377,22 @@ impl Driver {
         if let Some(deadline) = entry.deadline {
             self.deadlines.watch(deadline);
         }
-        self.backlog.push_back(entry);
+        if self.backlog.is_empty() && self.can_write(entry.db) {
+            // The common case: straight into the write buffer, no queue hop.
+            self.push_to_wire(entry);
+            Counters::add(&self.shared.stats.commands_written, 1);
+        } else {
+            self.backlog.push_back(entry);
+        }
+    }
+
+    /// Whether a command for database `db` may go into the write buffer now.
+    fn can_write(&self, db: u32) -> bool {
+        self.is_up()
+            && !self.select_pending
+            && self.paused_until.is_none()
+            && db == self.current_db
+            && self.wbuf.len() < FLUSH_BOUND
     }
 
     /// Fails an entry that was never sent.
@@ -435,7 +452,7 @@ impl Driver {
                 self.push_to_wire(Entry::internal(
                     Cmd::new("SELECT").arg(db).into_encoded().0,
                     db,
-                    Kind::Select(db),
+                    Kind::Select,
                 ));
                 self.select_pending = true;
                 break;
@@ -642,7 +659,8 @@ impl Driver {
                     let _ = slot.send(Ok(value)); // the caller may have gone; its reply is dropped
                 }
             }
-            Kind::Select(db) => {
+            Kind::Select => {
+                let db = entry.db;
                 self.select_pending = false;
                 match &value {
                     Value::Error(text) => self.fail_backlog_for_db(db, text),
