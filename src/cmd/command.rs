@@ -84,7 +84,12 @@ impl Cmd {
         let start = self.buf.len();
         self.push_arg(key);
         if self.first_key.is_none() {
-            self.first_key = payload_range(&self.buf[start..]).map(|(a, b)| (start + a, start + b));
+            // Just written as `$<len>\r\n<payload>\r\n`: the payload runs from
+            // after the header's LF to before the trailing CRLF.
+            let written = &self.buf[start..];
+            if let Some(lf) = written.iter().position(|&b| b == b'\n') {
+                self.first_key = Some((start + lf + 1, self.buf.len() - 2));
+            }
         }
     }
 

@@ -9,25 +9,24 @@
 //! per timeout period, instead of a timer per call. The driver knows the
 //! connection's state at the moment of expiry, which goes into the error.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::task::Context;
 use std::time::Duration;
 
-use tokio::time::{Instant, Sleep};
+use tokio::time::Instant;
 
+use super::timer::Timer;
 use super::{Counters, Driver};
 use crate::error::{ConnectionState, Error};
 
 pub(super) struct Deadlines {
-    timer: Pin<Box<Sleep>>,
+    timer: Timer,
     next: Option<Instant>,
 }
 
 impl Deadlines {
     pub(super) fn new() -> Deadlines {
         Deadlines {
-            timer: Box::pin(tokio::time::sleep(std::time::Duration::ZERO)),
+            timer: Timer::new(Instant::now()),
             next: None,
         }
     }
@@ -36,7 +35,7 @@ impl Deadlines {
     pub(super) fn watch(&mut self, deadline: Instant) {
         if self.next.is_none_or(|next| deadline < next) {
             self.next = Some(deadline);
-            self.timer.as_mut().reset(deadline);
+            self.timer.reset(deadline);
         }
     }
 }
@@ -44,7 +43,7 @@ impl Deadlines {
 impl Driver {
     /// Fails the entries whose deadline passed, then re-arms the timer.
     pub(super) fn poll_deadlines(&mut self, cx: &mut Context<'_>) {
-        while self.deadlines.next.is_some() && self.deadlines.timer.as_mut().poll(cx).is_ready() {
+        while self.deadlines.next.is_some() && self.deadlines.timer.poll_fired(cx) {
             self.deadlines.next = None;
             self.expire(Instant::now());
         }

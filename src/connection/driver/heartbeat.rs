@@ -12,13 +12,12 @@
 //!   a caller needs it.
 //! * **pause**: the pause after a "not executed" reply (LOADING, BUSY) ends.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::task::Context;
 use std::time::Duration;
 
-use tokio::time::{Instant, Sleep};
+use tokio::time::Instant;
 
+use super::timer::Timer;
 use super::{Counters, Driver, Entry, Kind};
 use crate::cmd::Cmd;
 
@@ -26,7 +25,7 @@ use crate::cmd::Cmd;
 const MIN_INTERVAL: Duration = Duration::from_millis(10);
 
 pub(super) struct Heartbeat {
-    timer: Pin<Box<Sleep>>,
+    timer: Timer,
     interval: Duration,
     next_tick: Instant,
     /// Since when commands have awaited replies with no byte read.
@@ -40,7 +39,7 @@ impl Heartbeat {
         let interval = interval.max(MIN_INTERVAL);
         let next_tick = Instant::now() + interval;
         Heartbeat {
-            timer: Box::pin(tokio::time::sleep_until(next_tick)),
+            timer: Timer::new(next_tick),
             interval,
             next_tick,
             waiting_since: None,
@@ -66,7 +65,7 @@ impl Heartbeat {
     /// Wakes the driver at `at` as well as on the regular tick.
     pub(super) fn wake_at(&mut self, at: Instant) {
         if at < self.timer.deadline() {
-            self.timer.as_mut().reset(at);
+            self.timer.reset(at);
         }
     }
 }
@@ -75,7 +74,7 @@ impl Driver {
     /// Runs the heartbeat's checks when its timer fires. True if anything changed.
     pub(super) fn poll_heartbeat(&mut self, cx: &mut Context<'_>) -> bool {
         let mut changed = false;
-        while self.heartbeat.timer.as_mut().poll(cx).is_ready() {
+        while self.heartbeat.timer.poll_fired(cx) {
             let now = Instant::now();
             changed |= self.end_pause(now);
             if now >= self.heartbeat.next_tick {
@@ -91,7 +90,7 @@ impl Driver {
                     wake = wake.min(at);
                 }
             }
-            self.heartbeat.timer.as_mut().reset(wake);
+            self.heartbeat.timer.reset(wake);
         }
         changed
     }

@@ -42,6 +42,7 @@
 
 mod deadlines;
 mod heartbeat;
+mod timer;
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -234,6 +235,10 @@ pub(crate) struct Driver {
     /// Bytes appended to / accepted by the socket on this connection.
     appended: u64,
     written: u64,
+    /// How many entries at the FIFO's back are not yet completely written.
+    /// Kept as a count (updated on push and write) because it is read
+    /// several times per turn.
+    unwritten: usize,
     current_db: u32,
     /// A SELECT is awaiting its reply; nothing else is written until it arrives,
     /// so no command can run in the wrong database if it fails.
@@ -283,6 +288,7 @@ impl Driver {
             decoder: Decoder::new(config.resp_limits),
             appended: 0,
             written: 0,
+            unwritten: 0,
             current_db: config.default_database,
             select_pending: false,
             paused_until: None,
@@ -471,6 +477,7 @@ impl Driver {
         self.appended += entry.bytes.len() as u64;
         entry.end = self.appended;
         self.fifo.push_back(entry);
+        self.unwritten += 1;
     }
 
     // ----- socket I/O -----------------------------------------------------
@@ -494,10 +501,19 @@ impl Driver {
     }
 
     /// FIFO entries not yet completely written (they sit at its back).
-    /// `end` offsets grow along the FIFO, so a binary search finds the
-    /// boundary; this runs several times per turn of the loop.
     fn unwritten_in_fifo(&self) -> usize {
-        self.fifo.len() - self.fifo.partition_point(|e| e.end <= self.written)
+        self.unwritten
+    }
+
+    /// After a write: entries whose last byte went out are no longer unwritten.
+    fn advance_written_entries(&mut self) {
+        while self.unwritten > 0 {
+            let index = self.fifo.len() - self.unwritten;
+            match self.fifo.get(index) {
+                Some(entry) if entry.end <= self.written => self.unwritten -= 1,
+                _ => break,
+            }
+        }
     }
 
     /// One read and one write attempt: whether anything moved, and how many
@@ -522,7 +538,8 @@ impl Driver {
             // Bytes arriving is progress even if no reply is complete yet (a
             // large value read slowly is not a stall).
             let awaiting = self.fifo.len() > self.unwritten_in_fifo();
-            self.heartbeat.on_read(Instant::now(), awaiting);
+            let now = self.last_read.unwrap_or_else(Instant::now);
+            self.heartbeat.on_read(now, awaiting);
         }
         let wrote = write_now && self.poll_write(cx)?;
         if delivered > 0 {
@@ -543,6 +560,7 @@ impl Driver {
             Poll::Ready(Ok(n)) => {
                 self.wbuf.advance(n);
                 self.written += n as u64;
+                self.advance_written_entries();
                 let now = Instant::now();
                 self.last_write = Some(now);
                 self.heartbeat.on_write(now);
@@ -711,6 +729,7 @@ impl Driver {
         let endpoint = self.endpoint();
         let mut unsent = Vec::new();
         let (mut lost, mut lost_ff) = (0, 0);
+        self.unwritten = 0;
         for entry in std::mem::take(&mut self.fifo) {
             if !entry.is_callers() {
                 continue;
@@ -789,6 +808,7 @@ impl Driver {
         self.current_db = est.db;
         self.appended = 0;
         self.written = 0;
+        self.unwritten = 0;
         self.attempts = 0;
         self.shared.set_connected(true);
         let endpoint = self.endpoint();
@@ -891,6 +911,7 @@ impl Driver {
             }
         }
         let endpoint = self.endpoint();
+        self.unwritten = 0;
         for entry in std::mem::take(&mut self.fifo) {
             let may_have_run = entry.end <= self.written;
             let why = "the multiplexer was closed before the reply arrived";
