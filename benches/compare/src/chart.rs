@@ -1,0 +1,129 @@
+//! PNG charts of ops/s by task count, drawn with plotters' bitmap backend.
+//!
+//! Text goes through plotters' pure-Rust `ab_glyph` renderer, which needs a
+//! TTF file: the first of `REDMUX_BENCH_FONT`, DejaVu Sans (Debian's
+//! fonts-dejavu-core, installed by scripts/bench.sh) or Liberation Sans. No
+//! font: no chart, and a warning; the tables are written anyway.
+
+use std::path::Path;
+
+use plotters::coord::combinators::BindKeyPoints;
+use plotters::prelude::*;
+
+use crate::report;
+use crate::Results;
+
+const FONT: &str = "sans-serif";
+
+fn register_font() -> Result<(), String> {
+    use std::sync::OnceLock;
+    static DONE: OnceLock<Result<(), String>> = OnceLock::new();
+    DONE.get_or_init(|| {
+        let candidates = std::env::var("REDMUX_BENCH_FONT").into_iter().chain(
+            [
+                "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+                "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
+                "/usr/share/fonts/TTF/DejaVuSans.ttf",
+            ]
+            .map(String::from),
+        );
+        for path in candidates {
+            if let Ok(bytes) = std::fs::read(&path) {
+                let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
+                if plotters::style::register_font(FONT, FontStyle::Normal, bytes).is_ok() {
+                    return Ok(());
+                }
+            }
+        }
+        Err("no TTF font found (install fonts-dejavu-core or set REDMUX_BENCH_FONT)".to_owned())
+    })
+    .clone()
+}
+
+const COLORS: [RGBColor; 3] = [RGBColor(0xd6, 0x27, 0x28), RGBColor(0x1f, 0x77, 0xb4), RGBColor(0x2c, 0xa0, 0x2c)];
+
+/// ops/s against tasks (log-log), one line per client, plus dashed
+/// horizontal lines for redis-benchmark `-P 1` and `-P 256`.
+pub fn ops_chart(path: &Path, title: &str, results: &Results, id: &str, test: &str, size: usize) -> Result<(), String> {
+    register_font()?;
+    let series: Vec<(String, Vec<(f64, f64)>)> = results
+        .clients
+        .iter()
+        .map(|c| {
+            let pts = results
+                .tasks
+                .iter()
+                .filter_map(|&t| report::ops(results, id, t, c).map(|v| (t as f64, v)))
+                .collect();
+            (c.clone(), pts)
+        })
+        .collect();
+    let refs: Vec<(String, f64)> = [1u32, 256]
+        .iter()
+        .filter_map(|&p| report::reference(results, test, size, p).map(|v| (format!("redis-benchmark -c 1 -P {p}"), v)))
+        .collect();
+    let all: Vec<f64> = series.iter().flat_map(|s| s.1.iter().map(|p| p.1)).chain(refs.iter().map(|r| r.1)).collect();
+    if all.is_empty() {
+        return Err("no data".to_owned());
+    }
+    let ymin = all.iter().copied().fold(f64::MAX, f64::min) / 1.6;
+    let ymax = all.iter().copied().fold(f64::MIN, f64::max) * 2.5;
+    let tasks: Vec<f64> = results.tasks.iter().map(|&t| t as f64).collect();
+    let xmin = tasks.iter().copied().fold(f64::MAX, f64::min) / 1.5;
+    let xmax = tasks.iter().copied().fold(f64::MIN, f64::max) * 1.5;
+
+    let root = BitMapBackend::new(path, (1000, 620)).into_drawing_area();
+    let e = |e: DrawingAreaErrorKind<_>| e.to_string();
+    root.fill(&WHITE).map_err(e)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, (FONT, 22))
+        .margin(14)
+        .x_label_area_size(48)
+        .y_label_area_size(90)
+        .build_cartesian_2d(
+            (xmin..xmax).log_scale().with_key_points(tasks.clone()),
+            (ymin..ymax).log_scale(),
+        )
+        .map_err(e)?;
+    chart
+        .configure_mesh()
+        .x_desc("concurrent tasks on one connection (log scale)")
+        .y_desc("operations per second (log scale)")
+        .x_label_formatter(&|x| format!("{}", x.round() as u64))
+        .y_label_formatter(&|y| report::thousands(*y))
+        .label_style((FONT, 15))
+        .axis_desc_style((FONT, 16))
+        .light_line_style(WHITE.mix(0.0))
+        .draw()
+        .map_err(e)?;
+    for (i, (name, value)) in refs.iter().enumerate() {
+        let style = ShapeStyle::from(&BLACK.mix(if i == 0 { 0.45 } else { 0.8 })).stroke_width(2);
+        chart
+            .draw_series(DashedLineSeries::new(vec![(xmin, *value), (xmax, *value)], 8, 6, style))
+            .map_err(e)?
+            .label(format!("{name}: {}", report::thousands(*value)))
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], style));
+    }
+    for (i, (name, pts)) in series.iter().enumerate() {
+        let color = COLORS[i % COLORS.len()];
+        let style = ShapeStyle::from(&color).stroke_width(3);
+        chart
+            .draw_series(LineSeries::new(pts.clone(), style))
+            .map_err(e)?
+            .label(name.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], style));
+        chart
+            .draw_series(pts.iter().map(|&p| Circle::new(p, 5, color.filled())))
+            .map_err(e)?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .label_font((FONT, 15))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.4))
+        .draw()
+        .map_err(e)?;
+    root.present().map_err(e)?;
+    Ok(())
+}

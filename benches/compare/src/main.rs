@@ -1,0 +1,472 @@
+//! `compare`: redmux vs redis-rs vs fred, each on ONE shared connection,
+//! against a throwaway redis-server, with redis-benchmark as floor and
+//! ceiling references.
+//!
+//! ```text
+//! compare [--quick] [--current-thread] [--rounds N] [--duration SECS]
+//!         [--workloads get16,set1k,...] [--tasks 1,64,...] [--clients redmux,fred]
+//!         [--write-docs | --no-write-docs] [--from-json FILE]
+//! ```
+//!
+//! Every measured run is a child process of this binary (`--single ...`)
+//! holding one client: peak RSS (VmHWM), heap allocations and CPU time then
+//! belong to that client alone, and no run inherits another's warmed-up
+//! allocator or runtime. Runs are interleaved: for each workload and task
+//! count, round after round, the three clients take turns, the order rotated
+//! each round, so a slow period of the shared machine hits all of them; the
+//! report gives the median over rounds of every metric.
+//!
+//! See docs/BENCHMARKS.md for the results and how to read them, and
+//! scripts/bench.sh for the one command that runs everything.
+
+mod alloc;
+mod chart;
+mod clients;
+mod report;
+mod server;
+mod sys;
+mod workload;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use clients::CLIENTS;
+use server::{RedisServer, Raw};
+use workload::{Kind, RunResult, Spec, Workload, WORKLOADS};
+
+#[global_allocator]
+static GLOBAL: alloc::Counting = alloc::Counting;
+
+pub const TASKS_FULL: [usize; 5] = [1, 8, 64, 512, 4096];
+
+/// A redis-benchmark reference: `-c 1 -P pipeline -t test -d size`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Reference {
+    pub test: String,
+    pub size: usize,
+    pub pipeline: u32,
+    pub rps: f64,
+    pub samples: Vec<f64>,
+}
+
+/// Everything a run of the binary produced; saved as JSON so the report can
+/// be regenerated (`--from-json`) without measuring again.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Results {
+    pub command: String,
+    pub quick: bool,
+    pub current_thread: bool,
+    pub rounds: usize,
+    pub duration_secs: f64,
+    pub warmup_secs: f64,
+    pub machine: sys::Machine,
+    pub workloads: Vec<String>,
+    pub tasks: Vec<usize>,
+    pub clients: Vec<String>,
+    pub references: Vec<Reference>,
+    pub runs: Vec<RunResult>,
+    pub wall_secs: f64,
+}
+
+struct Options {
+    quick: bool,
+    current_thread: bool,
+    rounds: usize,
+    duration: Duration,
+    warmup: Duration,
+    workloads: Vec<&'static Workload>,
+    tasks: Vec<usize>,
+    clients: Vec<String>,
+    write_docs: bool,
+    from_json: Option<PathBuf>,
+}
+
+fn usage() -> ! {
+    eprintln!(
+        "usage: compare [--quick] [--current-thread] [--rounds N] [--duration SECS]\n\
+         \x20              [--workloads ID,..] [--tasks N,..] [--clients NAME,..]\n\
+         \x20              [--write-docs|--no-write-docs] [--from-json FILE]\n\
+         workloads: {}\nclients: {}",
+        WORKLOADS.iter().map(|w| w.id).collect::<Vec<_>>().join(", "),
+        CLIENTS.join(", ")
+    );
+    std::process::exit(2)
+}
+
+fn list<T: std::str::FromStr>(s: &str) -> Vec<T> {
+    s.split(',')
+        .filter(|p| !p.is_empty())
+        .map(|p| p.trim().parse().unwrap_or_else(|_| usage()))
+        .collect()
+}
+
+fn parse_options(args: &[String]) -> Options {
+    let quick = args.iter().any(|a| a == "--quick");
+    let mut o = Options {
+        quick,
+        current_thread: false,
+        rounds: if quick { 1 } else { 5 },
+        duration: Duration::from_secs(if quick { 1 } else { 3 }),
+        warmup: Duration::ZERO,
+        workloads: if quick {
+            ["get16", "set1k", "hol"].iter().filter_map(|id| workload::workload(id)).collect()
+        } else {
+            WORKLOADS.iter().collect()
+        },
+        tasks: if quick { vec![1, 64, 4096] } else { TASKS_FULL.to_vec() },
+        clients: CLIENTS.iter().map(|c| c.to_string()).collect(),
+        write_docs: !quick,
+        from_json: None,
+    };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut value = || it.next().cloned().unwrap_or_else(|| usage());
+        match a.as_str() {
+            "--quick" => {}
+            "--current-thread" => o.current_thread = true,
+            "--rounds" => o.rounds = value().parse().unwrap_or_else(|_| usage()),
+            "--duration" => o.duration = Duration::from_secs_f64(value().parse().unwrap_or_else(|_| usage())),
+            "--workloads" => {
+                o.workloads = list::<String>(&value())
+                    .iter()
+                    .map(|id| workload::workload(id).unwrap_or_else(|| usage()))
+                    .collect()
+            }
+            "--tasks" => o.tasks = list(&value()),
+            "--clients" => {
+                o.clients = list(&value());
+                if o.clients.iter().any(|c| !CLIENTS.contains(&c.as_str())) {
+                    usage()
+                }
+            }
+            "--write-docs" => o.write_docs = true,
+            "--no-write-docs" => o.write_docs = false,
+            "--from-json" => o.from_json = Some(PathBuf::from(value())),
+            "-h" | "--help" => usage(),
+            _ => usage(),
+        }
+    }
+    // Warm-up before each measured window: connect, spawn, let the
+    // runtime and the server's buffers settle.
+    o.warmup = Duration::from_secs_f64((o.duration.as_secs_f64() / 4.0).clamp(0.3, 0.5));
+    o
+}
+
+/// The repository root (benches/compare is two levels down).
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repo root")
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(|a| a == "--single").unwrap_or(false) {
+        child_main(&args[1..]);
+        return;
+    }
+    let options = parse_options(&args);
+    let results = match &options.from_json {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+            serde_json::from_str::<Results>(&text).unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()))
+        }
+        None => {
+            let results = measure_all(&options, &args);
+            let path = results_path(&results);
+            std::fs::create_dir_all(path.parent().unwrap()).ok();
+            std::fs::write(&path, serde_json::to_string_pretty(&results).unwrap()).expect("writing results JSON");
+            eprintln!("raw results: {}", path.display());
+            results
+        }
+    };
+    let markdown = report::render(&results);
+    println!("{markdown}");
+    if options.write_docs {
+        let root = repo_root();
+        report::write_docs(&root, &results, &markdown).expect("writing docs/BENCHMARKS.md");
+        for (file, title, id, test, size) in charts(&results) {
+            let path = root.join("docs/img").join(file);
+            match chart::ops_chart(&path, &title, &results, id, test, size) {
+                Ok(()) => eprintln!("chart: {}", path.display()),
+                Err(e) => eprintln!("warning: chart {} not drawn: {e}", path.display()),
+            }
+        }
+        eprintln!("wrote {}", root.join("docs/BENCHMARKS.md").display());
+    }
+}
+
+/// (file, title, workload, redis-benchmark test, size) of each chart.
+pub fn charts(results: &Results) -> Vec<(String, String, &'static str, &'static str, usize)> {
+    let suffix = if results.current_thread { "_current_thread" } else { "" };
+    let rt = if results.current_thread { "current-thread runtime" } else { "multi-thread runtime, 2 workers" };
+    [("get16", "get", 16, "GET 16 B"), ("set1k", "set", 1024, "SET 1 KB")]
+        .into_iter()
+        .filter(|(id, ..)| results.workloads.iter().any(|w| w == id))
+        .map(|(id, test, size, title)| {
+            (
+                format!("{}_ops{suffix}.png", id),
+                format!("{title}: ops/s on one connection ({rt})"),
+                id,
+                test,
+                size,
+            )
+        })
+        .collect()
+}
+
+pub fn results_path(results: &Results) -> PathBuf {
+    let name = format!(
+        "{}{}.json",
+        if results.current_thread { "current-thread" } else { "multi-thread" },
+        if results.quick { "-quick" } else { "" }
+    );
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("results").join(name)
+}
+
+/// Task counts run for a workload: the head-of-line case needs company, so
+/// it skips 1 task.
+fn tasks_for(w: &Workload, tasks: &[usize]) -> Vec<usize> {
+    tasks.iter().copied().filter(|&t| !(w.kind == Kind::Hol && t < 2)).collect()
+}
+
+fn fmt_duration(secs: f64) -> String {
+    let s = secs.max(0.0) as u64;
+    if s >= 60 {
+        format!("{}m{:02}s", s / 60, s % 60)
+    } else {
+        format!("{s}s")
+    }
+}
+
+fn measure_all(o: &Options, args: &[String]) -> Results {
+    let began = Instant::now();
+    let machine = sys::describe();
+    let server = RedisServer::start().unwrap_or_else(|e| {
+        eprintln!("error: {e}");
+        std::process::exit(1)
+    });
+    let port = server.port;
+    eprintln!(
+        "redis-server {} on 127.0.0.1:{port}; {} workloads x {:?} tasks x {} clients x {} rounds of {:.1} s (+{:.2} s warm-up), {} runtime",
+        machine.redis_server,
+        o.workloads.len(),
+        o.tasks,
+        o.clients.len(),
+        o.rounds,
+        o.duration.as_secs_f64(),
+        o.warmup.as_secs_f64(),
+        if o.current_thread { "current-thread" } else { "multi-thread (2 workers)" },
+    );
+    let mut raw = Raw::connect(port).expect("connecting to redis-server");
+
+    // redis-benchmark references: one sample of each per round, taken in
+    // the round loop of the workload they belong to (just before the
+    // clients' runs at its first task count), so a noisy minute of the
+    // shared machine does not decide them; the median is reported.
+    let ref_secs = o.duration.as_secs_f64().min(2.0);
+    let mut ref_samples: Vec<((&'static str, usize, u32), Vec<f64>)> = Vec::new();
+
+    let plan: Vec<(&Workload, usize, usize, usize)> = o
+        .workloads
+        .iter()
+        .flat_map(|w| {
+            tasks_for(w, &o.tasks).into_iter().flat_map(move |t| {
+                (0..o.rounds).flat_map(move |r| (0..o.clients.len()).map(move |c| (*w, t, r, c)))
+            })
+        })
+        .collect();
+    let total = plan.len();
+    let per_run = o.duration.as_secs_f64() + o.warmup.as_secs_f64() + 0.2;
+    eprintln!("{total} runs, about {} in all", fmt_duration(total as f64 * per_run));
+
+    let exe = std::env::current_exe().expect("current_exe");
+    let mut runs = Vec::with_capacity(total);
+    let runs_began = Instant::now();
+    let mut populated = String::new();
+    for (i, &(w, tasks, round, slot)) in plan.iter().enumerate() {
+        if populated != w.id {
+            workload::populate(&mut raw, w).unwrap_or_else(|e| panic!("populating {}: {e}", w.id));
+            populated = w.id.to_owned();
+        }
+        let reference_test = match w.kind {
+            Kind::Get => Some("get"),
+            Kind::Set => Some("set"),
+            Kind::Hol => None,
+        };
+        if let Some(test) = reference_test.filter(|_| slot == 0 && tasks == tasks_for(w, &o.tasks)[0]) {
+            for pipeline in [1u32, 256] {
+                if test == "get" {
+                    // Without -r, redis-benchmark's key is literally "key:__rand_int__".
+                    raw.command(&[b"SET", b"key:__rand_int__", &vec![b'x'; w.size]]).expect("SET");
+                }
+                match server::redis_benchmark(port, test, w.size, pipeline, ref_secs) {
+                    Ok(rps) => {
+                        eprintln!(
+                            "      redis-benchmark -c 1 -P {pipeline:<3} -t {test} -d {:<6} round {}/{}: {:>12} req/s",
+                            w.size,
+                            round + 1,
+                            o.rounds,
+                            report::thousands(rps)
+                        );
+                        let key = (test, w.size, pipeline);
+                        match ref_samples.iter_mut().find(|(k, _)| *k == key) {
+                            Some((_, v)) => v.push(rps),
+                            None => ref_samples.push((key, vec![rps])),
+                        }
+                    }
+                    Err(e) => eprintln!("warning: redis-benchmark {test} -d {} -P {pipeline}: {e}", w.size),
+                }
+            }
+        }
+        // Rotate the order of the clients each round.
+        let client = &o.clients[(slot + round) % o.clients.len()];
+        let spec = Spec {
+            client: client.clone(),
+            workload: w,
+            tasks,
+            duration: o.duration,
+            warmup: o.warmup,
+            port,
+            current_thread: o.current_thread,
+            round,
+        };
+        let result = run_child(&exe, &spec);
+        let done = i + 1;
+        let elapsed = runs_began.elapsed().as_secs_f64();
+        let eta = elapsed / done as f64 * (total - done) as f64;
+        let line = match &result.error {
+            None => format!(
+                "{:>12} ops/s  p50 {:>8.1} µs  p99 {:>9.1} µs",
+                report::thousands(result.ops_per_sec),
+                result.p50_us,
+                result.p99_us
+            ),
+            Some(e) => format!("FAILED: {e}"),
+        };
+        eprintln!(
+            "[{done:>3}/{total}] {:<8} tasks={:<5} round {}/{} {:<9} {line}   elapsed {}, ETA {}",
+            w.id,
+            tasks,
+            round + 1,
+            o.rounds,
+            client,
+            fmt_duration(elapsed),
+            fmt_duration(eta)
+        );
+        runs.push(result);
+    }
+    drop(server);
+    let references = ref_samples
+        .into_iter()
+        .map(|((test, size, pipeline), samples)| Reference {
+            test: test.to_owned(),
+            size,
+            pipeline,
+            rps: report::median(&samples),
+            samples,
+        })
+        .collect();
+    Results {
+        command: reproduce_command(args),
+        quick: o.quick,
+        current_thread: o.current_thread,
+        rounds: o.rounds,
+        duration_secs: o.duration.as_secs_f64(),
+        warmup_secs: o.warmup.as_secs_f64(),
+        machine,
+        workloads: o.workloads.iter().map(|w| w.id.to_owned()).collect(),
+        tasks: o.tasks.clone(),
+        clients: o.clients.clone(),
+        references,
+        runs,
+        wall_secs: began.elapsed().as_secs_f64(),
+    }
+}
+
+fn reproduce_command(args: &[String]) -> String {
+    let passed: Vec<&str> = args
+        .iter()
+        .map(|a| a.as_str())
+        .filter(|a| !matches!(*a, "--write-docs" | "--no-write-docs"))
+        .collect();
+    if passed.is_empty() {
+        "scripts/bench.sh".to_owned()
+    } else {
+        format!("scripts/bench.sh {}", passed.join(" "))
+    }
+}
+
+fn run_child(exe: &Path, spec: &Spec) -> RunResult {
+    let mut cmd = Command::new(exe);
+    cmd.arg("--single")
+        .args(["--client", &spec.client, "--workload", spec.workload.id])
+        .args(["--tasks", &spec.tasks.to_string(), "--port", &spec.port.to_string()])
+        .args(["--duration", &spec.duration.as_secs_f64().to_string()])
+        .args(["--warmup", &spec.warmup.as_secs_f64().to_string()])
+        .args(["--round", &spec.round.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    if spec.current_thread {
+        cmd.arg("--current-thread");
+    }
+    server::die_with_parent(&mut cmd);
+    let failed = |e: String| RunResult {
+        client: spec.client.clone(),
+        workload: spec.workload.id.to_owned(),
+        tasks: spec.tasks,
+        runtime: spec.runtime_name().to_owned(),
+        round: spec.round,
+        error: Some(e),
+        ..Default::default()
+    };
+    let out = match cmd.output() {
+        Ok(out) => out,
+        Err(e) => return failed(format!("could not start the child process: {e}")),
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    match stdout.lines().rev().find_map(|l| serde_json::from_str::<RunResult>(l).ok()) {
+        Some(r) => r,
+        None => failed(format!("child exited with {} and no result", out.status)),
+    }
+}
+
+fn child_main(args: &[String]) {
+    let mut client = None;
+    let mut workload = None;
+    let mut tasks = 1;
+    let mut port = 0;
+    let mut duration = 1.0;
+    let mut warmup = 0.3;
+    let mut round = 0;
+    let mut current_thread = false;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut value = || it.next().cloned().unwrap_or_else(|| usage());
+        match a.as_str() {
+            "--client" => client = Some(value()),
+            "--workload" => workload = workload::workload(&value()),
+            "--tasks" => tasks = value().parse().unwrap_or_else(|_| usage()),
+            "--port" => port = value().parse().unwrap_or_else(|_| usage()),
+            "--duration" => duration = value().parse().unwrap_or_else(|_| usage()),
+            "--warmup" => warmup = value().parse().unwrap_or_else(|_| usage()),
+            "--round" => round = value().parse().unwrap_or_else(|_| usage()),
+            "--current-thread" => current_thread = true,
+            _ => usage(),
+        }
+    }
+    let spec = Spec {
+        client: client.unwrap_or_else(|| usage()),
+        workload: workload.unwrap_or_else(|| usage()),
+        tasks,
+        duration: Duration::from_secs_f64(duration),
+        warmup: Duration::from_secs_f64(warmup),
+        port,
+        current_thread,
+        round,
+    };
+    let result = workload::run_single(&spec);
+    println!("{}", serde_json::to_string(&result).unwrap());
+}
