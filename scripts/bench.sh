@@ -12,19 +12,6 @@ cd "$(dirname "$0")/.."
 source scripts/ensure-redis.sh
 ensure_redis
 
-apt_install() {
-  local sudo=""
-  if [ "$(id -u)" -ne 0 ]; then
-    if command -v sudo >/dev/null 2>&1; then sudo="sudo -n"; else
-      echo "error: $* missing and we are not root; install it with apt-get" >&2
-      return 1
-    fi
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  $sudo apt-get update -qq >&2
-  $sudo apt-get install -y -qq "$@" >&2
-}
-
 # redis-benchmark gives the references (Debian ships it in redis-tools).
 if ! command -v redis-benchmark >/dev/null 2>&1; then
   echo "redis-benchmark not found; installing redis-tools with apt-get..." >&2

@@ -51,16 +51,25 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-#[test]
-fn a_get_round_trip_allocates_at_most_two_times() {
-    let _serial = serial();
+/// A server, a current-thread runtime (one thread: nothing else allocates
+/// meanwhile), and a multiplexer connected on it.
+fn setup() -> (RedisServer, tokio::runtime::Runtime, Multiplexer) {
     let server = RedisServer::start();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
+    let mux = runtime
+        .block_on(Multiplexer::connect(server.addr().as_str()))
+        .unwrap();
+    (server, runtime, mux)
+}
+
+#[test]
+fn a_get_round_trip_allocates_at_most_two_times() {
+    let _serial = serial();
+    let (_server, runtime, mux) = setup(); // the server lives until the end
     runtime.block_on(async {
-        let mux = Multiplexer::connect(server.addr().as_str()).await.unwrap();
         let db = mux.database(0);
         db.set("k", "sixteen bytes!!!").await.unwrap();
         // Warm up: buffers and queues reach their working size.
@@ -91,13 +100,8 @@ fn a_get_round_trip_allocates_at_most_two_times() {
 #[test]
 fn an_in_flight_request_holds_at_most_400_bytes_beyond_its_payload() {
     let _serial = serial();
-    let server = RedisServer::start();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let (server, runtime, mux) = setup();
     runtime.block_on(async {
-        let mux = Multiplexer::connect(server.addr().as_str()).await.unwrap();
         let db = mux.database(0);
         // A short warm-up only: the FIFO's and the channel's growth to 10,000
         // entries is part of what an in-flight request costs, so it is counted.
