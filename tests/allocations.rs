@@ -66,7 +66,7 @@ fn setup() -> (RedisServer, tokio::runtime::Runtime, Multiplexer) {
 }
 
 #[test]
-fn a_get_round_trip_allocates_at_most_two_times() {
+fn get_and_set_round_trips_allocate_at_most_two_times() {
     let _serial = serial();
     let (_server, runtime, mux) = setup(); // the server lives until the end
     runtime.block_on(async {
@@ -87,6 +87,19 @@ fn a_get_round_trip_allocates_at_most_two_times() {
         assert!(
             per_get <= 2.1,
             "{per_get:.3} allocations per GET round trip"
+        );
+
+        // A SET of a 1 KB value: its buffer is sized once from the value's length.
+        let value = Bytes::from(vec![b'v'; 1024]);
+        let before = ALLOCATIONS.load(Relaxed);
+        for _ in 0..N {
+            assert!(db.set("k1", &value).await.unwrap());
+        }
+        let per_set = (ALLOCATIONS.load(Relaxed) - before) as f64 / N as f64;
+        eprintln!("allocations per SET (1 KB) round trip: {per_set:.3}");
+        assert!(
+            per_set <= 2.1,
+            "{per_set:.3} allocations per SET round trip"
         );
     });
 }

@@ -21,11 +21,23 @@ use crate::resp::write_bulk;
 pub trait ToArg {
     /// Appends this value to `buf` as one RESP bulk string.
     fn write_arg(&self, buf: &mut BytesMut);
+
+    /// About how many bytes `write_arg` will append, if cheaply known (0 if
+    /// not): lets a command size its buffer once instead of growing it.
+    fn len_hint(&self) -> usize {
+        0
+    }
 }
+
+/// Bytes a bulk string adds around its payload: `$`, up to 20 length digits, two CRLFs.
+const BULK_OVERHEAD: usize = 25;
 
 impl<T: ToArg + ?Sized> ToArg for &T {
     fn write_arg(&self, buf: &mut BytesMut) {
         (**self).write_arg(buf)
+    }
+    fn len_hint(&self) -> usize {
+        (**self).len_hint()
     }
 }
 
@@ -34,6 +46,9 @@ macro_rules! bytes_like {
         impl ToArg for $t {
             fn write_arg(&self, buf: &mut BytesMut) {
                 write_bulk(buf, AsRef::<[u8]>::as_ref(self))
+            }
+            fn len_hint(&self) -> usize {
+                AsRef::<[u8]>::as_ref(self).len() + BULK_OVERHEAD
             }
         }
     )*};
@@ -44,11 +59,17 @@ impl<const N: usize> ToArg for [u8; N] {
     fn write_arg(&self, buf: &mut BytesMut) {
         write_bulk(buf, self)
     }
+    fn len_hint(&self) -> usize {
+        N + BULK_OVERHEAD
+    }
 }
 
 impl ToArg for Bytes {
     fn write_arg(&self, buf: &mut BytesMut) {
         write_bulk(buf, self)
+    }
+    fn len_hint(&self) -> usize {
+        self.len() + BULK_OVERHEAD
     }
 }
 

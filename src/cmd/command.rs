@@ -48,9 +48,20 @@ impl Cmd {
         Cmd::with_name(Cow::Borrowed(name))
     }
 
+    /// Starts a command with room for `args_len` bytes of encoded arguments
+    /// (from [`ToArg::len_hint`]), so a large value does not grow the buffer.
+    pub(crate) fn sized(name: &'static str, args_len: usize) -> Cmd {
+        Cmd::with_name_and_room(Cow::Borrowed(name), args_len)
+    }
+
     /// Starts a command whose name is only known at run time (`execute`).
     pub(crate) fn with_name(name: Cow<'static, str>) -> Cmd {
-        let mut buf = BytesMut::with_capacity(INITIAL_CAPACITY.max(HEADER_ROOM + name.len() + 16));
+        Cmd::with_name_and_room(name, 0)
+    }
+
+    fn with_name_and_room(name: Cow<'static, str>, args_len: usize) -> Cmd {
+        let needed = HEADER_ROOM + name.len() + 16 + args_len;
+        let mut buf = BytesMut::with_capacity(INITIAL_CAPACITY.max(needed));
         buf.resize(HEADER_ROOM, 0);
         write_bulk(&mut buf, name.as_bytes());
         Cmd {

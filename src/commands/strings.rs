@@ -91,7 +91,8 @@ impl Database {
 
     /// [SET](https://redis.io/commands/set/): sets `key` to `value`; `true` when set.
     pub fn set(&self, key: impl ToArg, value: impl ToArg) -> Call<'_, bool> {
-        self.call(Cmd::new("SET").key(key).arg(value))
+        let room = key.len_hint() + value.len_hint();
+        self.call(Cmd::sized("SET", room).key(key).arg(value))
     }
 
     /// [SET](https://redis.io/commands/set/) with options; `false` when a
@@ -110,7 +111,9 @@ impl Database {
         value: impl ToArg,
         options: SetOptions,
     ) -> Call<'_, bool> {
-        let mut cmd = Cmd::new("SET").key(key).arg(value);
+        // Room for the options too: EX/PX, a number, KEEPTTL, NX/XX.
+        let room = key.len_hint() + value.len_hint() + 64;
+        let mut cmd = Cmd::sized("SET", room).key(key).arg(value);
         options.apply(&mut cmd);
         self.call(cmd)
     }
