@@ -980,10 +980,14 @@ impl Future for Driver {
                 this.publish_gauges();
                 return Poll::Pending;
             }
-            if delivered > 0 {
+            if delivered > 1 {
                 // The callers just woken will each queue their next command
                 // within microseconds. Yield so they can run first; the next
                 // turns then drain them into one write (see MAX_LINGER).
+                // With a single reply there is nothing to gather: the one
+                // caller's send wakes the driver anyway, and a yield would
+                // cost an extra I/O poll and often a wake-up of the other
+                // worker per command.
                 this.expected = delivered;
                 this.lingers = 0;
                 this.publish_gauges();
