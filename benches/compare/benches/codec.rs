@@ -15,7 +15,13 @@ fn encode(c: &mut Criterion) {
     let mut g = c.benchmark_group("encode");
     g.throughput(Throughput::Elements(1));
     g.bench_function("GET key", |b| {
-        b.iter(|| black_box(Cmd::new("GET").key(black_box("user:1000:profile")).into_bytes()))
+        b.iter(|| {
+            black_box(
+                Cmd::new("GET")
+                    .key(black_box("user:1000:profile"))
+                    .into_bytes(),
+            )
+        })
     });
     let value = vec![b'v'; 1024];
     g.bench_function("SET key 1KB", |b| {
@@ -70,7 +76,10 @@ fn decode(c: &mut Criterion) {
                 || BytesMut::from(&many[..]),
                 |mut buf| {
                     for _ in 0..FRAMES {
-                        let v = decoder.decode(&mut buf).expect("valid frame").expect("complete frame");
+                        let v = decoder
+                            .decode(&mut buf)
+                            .expect("valid frame")
+                            .expect("complete frame");
                         black_box(v);
                     }
                     buf

@@ -40,11 +40,22 @@ fn register_font() -> Result<(), String> {
     .clone()
 }
 
-const COLORS: [RGBColor; 3] = [RGBColor(0xd6, 0x27, 0x28), RGBColor(0x1f, 0x77, 0xb4), RGBColor(0x2c, 0xa0, 0x2c)];
+const COLORS: [RGBColor; 3] = [
+    RGBColor(0xd6, 0x27, 0x28),
+    RGBColor(0x1f, 0x77, 0xb4),
+    RGBColor(0x2c, 0xa0, 0x2c),
+];
 
 /// ops/s against tasks (log-log), one line per client, plus dashed
 /// horizontal lines for redis-benchmark `-P 1` and `-P 256`.
-pub fn ops_chart(path: &Path, title: &str, results: &Results, id: &str, test: &str, size: usize) -> Result<(), String> {
+pub fn ops_chart(
+    path: &Path,
+    title: &str,
+    results: &Results,
+    id: &str,
+    test: &str,
+    size: usize,
+) -> Result<(), String> {
     register_font()?;
     let series: Vec<(String, Vec<(f64, f64)>)> = results
         .clients
@@ -60,9 +71,16 @@ pub fn ops_chart(path: &Path, title: &str, results: &Results, id: &str, test: &s
         .collect();
     let refs: Vec<(String, f64)> = [1u32, 256]
         .iter()
-        .filter_map(|&p| report::reference(results, test, size, p).map(|v| (format!("redis-benchmark -c 1 -P {p}"), v)))
+        .filter_map(|&p| {
+            report::reference(results, test, size, p)
+                .map(|v| (format!("redis-benchmark -c 1 -P {p}"), v))
+        })
         .collect();
-    let all: Vec<f64> = series.iter().flat_map(|s| s.1.iter().map(|p| p.1)).chain(refs.iter().map(|r| r.1)).collect();
+    let all: Vec<f64> = series
+        .iter()
+        .flat_map(|s| s.1.iter().map(|p| p.1))
+        .chain(refs.iter().map(|r| r.1))
+        .collect();
     if all.is_empty() {
         return Err("no data".to_owned());
     }
@@ -99,7 +117,12 @@ pub fn ops_chart(path: &Path, title: &str, results: &Results, id: &str, test: &s
     for (i, (name, value)) in refs.iter().enumerate() {
         let style = ShapeStyle::from(&BLACK.mix(if i == 0 { 0.45 } else { 0.8 })).stroke_width(2);
         chart
-            .draw_series(DashedLineSeries::new(vec![(xmin, *value), (xmax, *value)], 8, 6, style))
+            .draw_series(DashedLineSeries::new(
+                vec![(xmin, *value), (xmax, *value)],
+                8,
+                6,
+                style,
+            ))
             .map_err(e)?
             .label(format!("{name}: {}", report::thousands(*value)))
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], style));

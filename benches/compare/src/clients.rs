@@ -31,9 +31,16 @@ pub const CLIENTS: [&str; 3] = ["redmux", "redis-rs", "fred"];
 pub trait BenchClient: Clone + Send + Sync + 'static {
     type Val: AsRef<[u8]> + Send;
 
-    fn get<'a>(&'a mut self, key: &'a str) -> impl Future<Output = Result<Option<Self::Val>, String>> + Send + 'a;
+    fn get<'a>(
+        &'a mut self,
+        key: &'a str,
+    ) -> impl Future<Output = Result<Option<Self::Val>, String>> + Send + 'a;
 
-    fn set<'a>(&'a mut self, key: &'a str, value: &'a Bytes) -> impl Future<Output = Result<(), String>> + Send + 'a;
+    fn set<'a>(
+        &'a mut self,
+        key: &'a str,
+        value: &'a Bytes,
+    ) -> impl Future<Output = Result<(), String>> + Send + 'a;
 
     /// redmux only: (commands written, socket write calls) so far.
     fn write_stats(&self) -> Option<(u64, u64)> {
@@ -59,7 +66,9 @@ impl Redmux {
         let mux = redmux::Multiplexer::connect(format!("127.0.0.1:{port},syncTimeout=30000"))
             .await
             .map_err(|e| e.to_string())?;
-        Ok(Redmux { db: mux.database(0) })
+        Ok(Redmux {
+            db: mux.database(0),
+        })
     }
 }
 
@@ -67,7 +76,10 @@ impl BenchClient for Redmux {
     type Val = Bytes;
 
     async fn get<'a>(&'a mut self, key: &'a str) -> Result<Option<Bytes>, String> {
-        self.db.get::<Option<Bytes>>(key).await.map_err(|e| e.to_string())
+        self.db
+            .get::<Option<Bytes>>(key)
+            .await
+            .map_err(|e| e.to_string())
     }
 
     async fn set<'a>(&'a mut self, key: &'a str, value: &'a Bytes) -> Result<(), String> {
@@ -104,7 +116,8 @@ impl RedisRs {
             // See the module comment: redis-rs 1.8.1 leaves Nagle on by default.
             .set_tcp_settings(redis::io::tcp::TcpSettings::default().set_nodelay(true));
         let client = redis::Client::open(info).map_err(|e| e.to_string())?;
-        let config = redis::AsyncConnectionConfig::new().set_response_timeout(Some(Duration::from_secs(30)));
+        let config =
+            redis::AsyncConnectionConfig::new().set_response_timeout(Some(Duration::from_secs(30)));
         let conn = client
             .get_multiplexed_async_connection_with_config(&config)
             .await
@@ -118,13 +131,19 @@ impl BenchClient for RedisRs {
 
     async fn get<'a>(&'a mut self, key: &'a str) -> Result<Option<Vec<u8>>, String> {
         use redis::AsyncCommands;
-        self.conn.get::<_, Option<Vec<u8>>>(key).await.map_err(|e| e.to_string())
+        self.conn
+            .get::<_, Option<Vec<u8>>>(key)
+            .await
+            .map_err(|e| e.to_string())
     }
 
     async fn set<'a>(&'a mut self, key: &'a str, value: &'a Bytes) -> Result<(), String> {
         use redis::AsyncCommands;
         // `()` accepts any non-error reply; an error reply is an Err.
-        self.conn.set::<_, _, ()>(key, &value[..]).await.map_err(|e| e.to_string())
+        self.conn
+            .set::<_, _, ()>(key, &value[..])
+            .await
+            .map_err(|e| e.to_string())
     }
 }
 
@@ -140,7 +159,8 @@ impl Fred {
         use fred::prelude::*;
         // A centralized config: one `Client` is one connection (a `Pool`
         // would be several).
-        let config = Config::from_url_centralized(&format!("redis://127.0.0.1:{port}")).map_err(|e| e.to_string())?;
+        let config = Config::from_url_centralized(&format!("redis://127.0.0.1:{port}"))
+            .map_err(|e| e.to_string())?;
         let perf = PerformanceConfig {
             default_command_timeout: Duration::from_secs(30),
             ..Default::default()
@@ -161,7 +181,10 @@ impl BenchClient for Fred {
 
     async fn get<'a>(&'a mut self, key: &'a str) -> Result<Option<Bytes>, String> {
         use fred::prelude::*;
-        self.client.get::<Option<Bytes>, _>(key).await.map_err(|e| e.to_string())
+        self.client
+            .get::<Option<Bytes>, _>(key)
+            .await
+            .map_err(|e| e.to_string())
     }
 
     async fn set<'a>(&'a mut self, key: &'a str, value: &'a Bytes) -> Result<(), String> {

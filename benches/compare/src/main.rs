@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use clients::CLIENTS;
-use server::{RedisServer, Raw};
+use server::{Raw, RedisServer};
 use workload::{Kind, RunResult, Spec, Workload, WORKLOADS};
 
 #[global_allocator]
@@ -90,7 +90,11 @@ fn usage() -> ! {
          \x20              [--workloads ID,..] [--tasks N,..] [--clients NAME,..]\n\
          \x20              [--write-docs|--no-write-docs] [--from-json FILE]\n\
          workloads: {}\nclients: {}",
-        WORKLOADS.iter().map(|w| w.id).collect::<Vec<_>>().join(", "),
+        WORKLOADS
+            .iter()
+            .map(|w| w.id)
+            .collect::<Vec<_>>()
+            .join(", "),
         CLIENTS.join(", ")
     );
     std::process::exit(2)
@@ -112,11 +116,18 @@ fn parse_options(args: &[String]) -> Options {
         duration: Duration::from_secs(if quick { 1 } else { 3 }),
         warmup: Duration::ZERO,
         workloads: if quick {
-            ["get16", "set1k", "hol"].iter().filter_map(|id| workload::workload(id)).collect()
+            ["get16", "set1k", "hol"]
+                .iter()
+                .filter_map(|id| workload::workload(id))
+                .collect()
         } else {
             WORKLOADS.iter().collect()
         },
-        tasks: if quick { vec![1, 64, 4096] } else { TASKS_FULL.to_vec() },
+        tasks: if quick {
+            vec![1, 64, 4096]
+        } else {
+            TASKS_FULL.to_vec()
+        },
         clients: CLIENTS.iter().map(|c| c.to_string()).collect(),
         write_docs: !quick,
         from_json: None,
@@ -128,7 +139,9 @@ fn parse_options(args: &[String]) -> Options {
             "--quick" => {}
             "--current-thread" => o.current_thread = true,
             "--rounds" => o.rounds = value().parse().unwrap_or_else(|_| usage()),
-            "--duration" => o.duration = Duration::from_secs_f64(value().parse().unwrap_or_else(|_| usage())),
+            "--duration" => {
+                o.duration = Duration::from_secs_f64(value().parse().unwrap_or_else(|_| usage()))
+            }
             "--workloads" => {
                 o.workloads = list::<String>(&value())
                     .iter()
@@ -157,7 +170,10 @@ fn parse_options(args: &[String]) -> Options {
 
 /// The repository root (benches/compare is two levels down).
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repo root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repo root")
 }
 
 fn main() {
@@ -169,14 +185,17 @@ fn main() {
     let options = parse_options(&args);
     let results = match &options.from_json {
         Some(path) => {
-            let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-            serde_json::from_str::<Results>(&text).unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()))
+            let text = std::fs::read_to_string(path)
+                .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+            serde_json::from_str::<Results>(&text)
+                .unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()))
         }
         None => {
             let results = measure_all(&options, &args);
             let path = results_path(&results);
             std::fs::create_dir_all(path.parent().unwrap()).ok();
-            std::fs::write(&path, serde_json::to_string_pretty(&results).unwrap()).expect("writing results JSON");
+            std::fs::write(&path, serde_json::to_string_pretty(&results).unwrap())
+                .expect("writing results JSON");
             eprintln!("raw results: {}", path.display());
             results
         }
@@ -199,36 +218,57 @@ fn main() {
 
 /// (file, title, workload, redis-benchmark test, size) of each chart.
 pub fn charts(results: &Results) -> Vec<(String, String, &'static str, &'static str, usize)> {
-    let suffix = if results.current_thread { "_current_thread" } else { "" };
-    let rt = if results.current_thread { "current-thread runtime" } else { "multi-thread runtime, 2 workers" };
-    [("get16", "get", 16, "GET 16 B"), ("set1k", "set", 1024, "SET 1 KB")]
-        .into_iter()
-        .filter(|(id, ..)| results.workloads.iter().any(|w| w == id))
-        .map(|(id, test, size, title)| {
-            (
-                format!("{}_ops{suffix}.png", id),
-                format!("{title}: ops/s on one connection ({rt})"),
-                id,
-                test,
-                size,
-            )
-        })
-        .collect()
+    let suffix = if results.current_thread {
+        "_current_thread"
+    } else {
+        ""
+    };
+    let rt = if results.current_thread {
+        "current-thread runtime"
+    } else {
+        "multi-thread runtime, 2 workers"
+    };
+    [
+        ("get16", "get", 16, "GET 16 B"),
+        ("set1k", "set", 1024, "SET 1 KB"),
+    ]
+    .into_iter()
+    .filter(|(id, ..)| results.workloads.iter().any(|w| w == id))
+    .map(|(id, test, size, title)| {
+        (
+            format!("{}_ops{suffix}.png", id),
+            format!("{title}: ops/s on one connection ({rt})"),
+            id,
+            test,
+            size,
+        )
+    })
+    .collect()
 }
 
 pub fn results_path(results: &Results) -> PathBuf {
     let name = format!(
         "{}{}.json",
-        if results.current_thread { "current-thread" } else { "multi-thread" },
+        if results.current_thread {
+            "current-thread"
+        } else {
+            "multi-thread"
+        },
         if results.quick { "-quick" } else { "" }
     );
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("results").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("results")
+        .join(name)
 }
 
 /// Task counts run for a workload: the head-of-line case needs company, so
 /// it skips 1 task.
 fn tasks_for(w: &Workload, tasks: &[usize]) -> Vec<usize> {
-    tasks.iter().copied().filter(|&t| !(w.kind == Kind::Hol && t < 2)).collect()
+    tasks
+        .iter()
+        .copied()
+        .filter(|&t| !(w.kind == Kind::Hol && t < 2))
+        .collect()
 }
 
 fn fmt_duration(secs: f64) -> String {
@@ -279,7 +319,10 @@ fn measure_all(o: &Options, args: &[String]) -> Results {
         .collect();
     let total = plan.len();
     let per_run = o.duration.as_secs_f64() + o.warmup.as_secs_f64() + 0.2;
-    eprintln!("{total} runs, about {} in all", fmt_duration(total as f64 * per_run));
+    eprintln!(
+        "{total} runs, about {} in all",
+        fmt_duration(total as f64 * per_run)
+    );
 
     let exe = std::env::current_exe().expect("current_exe");
     let mut runs = Vec::with_capacity(total);
@@ -295,11 +338,14 @@ fn measure_all(o: &Options, args: &[String]) -> Results {
             Kind::Set => Some("set"),
             Kind::Hol => None,
         };
-        if let Some(test) = reference_test.filter(|_| slot == 0 && tasks == tasks_for(w, &o.tasks)[0]) {
+        if let Some(test) =
+            reference_test.filter(|_| slot == 0 && tasks == tasks_for(w, &o.tasks)[0])
+        {
             for pipeline in [1u32, 256] {
                 if test == "get" {
                     // Without -r, redis-benchmark's key is literally "key:__rand_int__".
-                    raw.command(&[b"SET", b"key:__rand_int__", &vec![b'x'; w.size]]).expect("SET");
+                    raw.command(&[b"SET", b"key:__rand_int__", &vec![b'x'; w.size]])
+                        .expect("SET");
                 }
                 match server::redis_benchmark(port, test, w.size, pipeline, ref_secs) {
                     Ok(rps) => {
@@ -316,7 +362,10 @@ fn measure_all(o: &Options, args: &[String]) -> Results {
                             None => ref_samples.push((key, vec![rps])),
                         }
                     }
-                    Err(e) => eprintln!("warning: redis-benchmark {test} -d {} -P {pipeline}: {e}", w.size),
+                    Err(e) => eprintln!(
+                        "warning: redis-benchmark {test} -d {} -P {pipeline}: {e}",
+                        w.size
+                    ),
                 }
             }
         }
@@ -402,7 +451,12 @@ fn run_child(exe: &Path, spec: &Spec) -> RunResult {
     let mut cmd = Command::new(exe);
     cmd.arg("--single")
         .args(["--client", &spec.client, "--workload", spec.workload.id])
-        .args(["--tasks", &spec.tasks.to_string(), "--port", &spec.port.to_string()])
+        .args([
+            "--tasks",
+            &spec.tasks.to_string(),
+            "--port",
+            &spec.port.to_string(),
+        ])
         .args(["--duration", &spec.duration.as_secs_f64().to_string()])
         .args(["--warmup", &spec.warmup.as_secs_f64().to_string()])
         .args(["--round", &spec.round.to_string()])
@@ -427,7 +481,11 @@ fn run_child(exe: &Path, spec: &Spec) -> RunResult {
         Err(e) => return failed(format!("could not start the child process: {e}")),
     };
     let stdout = String::from_utf8_lossy(&out.stdout);
-    match stdout.lines().rev().find_map(|l| serde_json::from_str::<RunResult>(l).ok()) {
+    match stdout
+        .lines()
+        .rev()
+        .find_map(|l| serde_json::from_str::<RunResult>(l).ok())
+    {
         Some(r) => r,
         None => failed(format!("child exited with {} and no result", out.status)),
     }

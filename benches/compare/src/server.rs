@@ -50,19 +50,29 @@ impl RedisServer {
             .and_then(|l| l.local_addr())
             .map_err(|e| format!("no free port: {e}"))?
             .port();
-        let dir = std::env::temp_dir().join(format!("redmux-compare-{}-{port}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("redmux-compare-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
         let mut cmd = Command::new("redis-server");
-        cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .args(["--daemonize", "no", "--loglevel", "warning"])
-            .arg("--dir")
-            .arg(&dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null());
+        cmd.args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .args(["--daemonize", "no", "--loglevel", "warning"])
+        .arg("--dir")
+        .arg(&dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null());
         die_with_parent(&mut cmd);
-        let child = cmd
-            .spawn()
-            .map_err(|e| format!("starting redis-server (is it on PATH? scripts/bench.sh installs it): {e}"))?;
+        let child = cmd.spawn().map_err(|e| {
+            format!("starting redis-server (is it on PATH? scripts/bench.sh installs it): {e}")
+        })?;
         SERVER_PID.store(child.id() as i32, Ordering::SeqCst);
         // SAFETY: installing a handler that only calls async-signal-safe functions.
         unsafe {
@@ -78,7 +88,9 @@ impl RedisServer {
                 }
             }
             if Instant::now() > deadline {
-                return Err(format!("redis-server did not answer on port {port} within 10 s"));
+                return Err(format!(
+                    "redis-server did not answer on port {port} within 10 s"
+                ));
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -106,7 +118,10 @@ impl Raw {
         let stream = TcpStream::connect(("127.0.0.1", port))?;
         stream.set_nodelay(true)?;
         stream.set_read_timeout(Some(Duration::from_secs(60)))?;
-        Ok(Raw { reader: BufReader::new(stream.try_clone()?), writer: stream })
+        Ok(Raw {
+            reader: BufReader::new(stream.try_clone()?),
+            writer: stream,
+        })
     }
 
     fn encode(out: &mut Vec<u8>, args: &[&[u8]]) {
@@ -122,24 +137,32 @@ impl Raw {
     /// joined with newlines); an error reply becomes `Err`.
     fn read_reply(&mut self) -> Result<String, String> {
         let mut line = String::new();
-        self.reader.read_line(&mut line).map_err(|e| e.to_string())?;
+        self.reader
+            .read_line(&mut line)
+            .map_err(|e| e.to_string())?;
         let line = line.trim_end_matches(['\r', '\n']);
         let (kind, rest) = line.split_at(1.min(line.len()));
         match kind {
             "+" | ":" => Ok(rest.to_owned()),
             "-" => Err(rest.to_owned()),
             "$" => {
-                let n: i64 = rest.parse().map_err(|_| format!("bad bulk header {line:?}"))?;
+                let n: i64 = rest
+                    .parse()
+                    .map_err(|_| format!("bad bulk header {line:?}"))?;
                 if n < 0 {
                     return Ok(String::new());
                 }
                 let mut buf = vec![0; n as usize + 2];
-                self.reader.read_exact(&mut buf).map_err(|e| e.to_string())?;
+                self.reader
+                    .read_exact(&mut buf)
+                    .map_err(|e| e.to_string())?;
                 buf.truncate(n as usize);
                 Ok(String::from_utf8_lossy(&buf).into_owned())
             }
             "*" => {
-                let n: i64 = rest.parse().map_err(|_| format!("bad array header {line:?}"))?;
+                let n: i64 = rest
+                    .parse()
+                    .map_err(|_| format!("bad array header {line:?}"))?;
                 let mut parts = Vec::new();
                 for _ in 0..n.max(0) {
                     parts.push(self.read_reply()?);
@@ -174,7 +197,10 @@ impl Raw {
     }
 
     /// `INFO section` as `field -> value`.
-    pub fn info(&mut self, section: &str) -> Result<std::collections::HashMap<String, String>, String> {
+    pub fn info(
+        &mut self,
+        section: &str,
+    ) -> Result<std::collections::HashMap<String, String>, String> {
         let text = self.command(&[b"INFO", section.as_bytes()])?;
         Ok(text
             .lines()
@@ -194,23 +220,55 @@ impl Raw {
 /// Runs `redis-benchmark -c 1 -P pipeline -t test -d size` for about
 /// `seconds` (the request count is calibrated by a short first run) and
 /// returns requests per second.
-pub fn redis_benchmark(port: u16, test: &str, size: usize, pipeline: u32, seconds: f64) -> Result<f64, String> {
+pub fn redis_benchmark(
+    port: u16,
+    test: &str,
+    size: usize,
+    pipeline: u32,
+    seconds: f64,
+) -> Result<f64, String> {
     let once = |n: u64| -> Result<f64, String> {
         let out = Command::new("redis-benchmark")
-            .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-c", "1", "-P", &pipeline.to_string()])
-            .args(["-t", test, "-n", &n.to_string(), "-d", &size.to_string(), "-q", "--csv"])
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+                "-c",
+                "1",
+                "-P",
+                &pipeline.to_string(),
+            ])
+            .args([
+                "-t",
+                test,
+                "-n",
+                &n.to_string(),
+                "-d",
+                &size.to_string(),
+                "-q",
+                "--csv",
+            ])
             .stdin(Stdio::null())
             .output()
-            .map_err(|e| format!("running redis-benchmark (scripts/bench.sh installs redis-tools): {e}"))?;
+            .map_err(|e| {
+                format!("running redis-benchmark (scripts/bench.sh installs redis-tools): {e}")
+            })?;
         let text = String::from_utf8_lossy(&out.stdout);
         // --csv prints a header line, then "\"GET\",\"123456.79\",..."
         text.lines()
             .filter_map(|l| {
                 let cols: Vec<&str> = l.split(',').map(|c| c.trim_matches('"')).collect();
-                (cols.len() >= 2 && cols[0].eq_ignore_ascii_case(test)).then(|| cols[1].parse::<f64>().ok())?
+                (cols.len() >= 2 && cols[0].eq_ignore_ascii_case(test))
+                    .then(|| cols[1].parse::<f64>().ok())?
             })
             .next()
-            .ok_or_else(|| format!("could not parse redis-benchmark output: {text:?} {}", String::from_utf8_lossy(&out.stderr)))
+            .ok_or_else(|| {
+                format!(
+                    "could not parse redis-benchmark output: {text:?} {}",
+                    String::from_utf8_lossy(&out.stderr)
+                )
+            })
     };
     let probe = once(if pipeline > 1 { 200_000 } else { 20_000 })?;
     let n = ((probe * seconds) as u64).max(10_000);

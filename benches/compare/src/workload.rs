@@ -35,12 +35,42 @@ pub const HOL_LARGE: usize = 100 * 1024;
 pub const HOL_EVERY: u64 = 100;
 
 pub const WORKLOADS: &[Workload] = &[
-    Workload { id: "get16", title: "GET 16 B", kind: Kind::Get, size: 16 },
-    Workload { id: "get1k", title: "GET 1 KB", kind: Kind::Get, size: 1024 },
-    Workload { id: "get100k", title: "GET 100 KB", kind: Kind::Get, size: 100 * 1024 },
-    Workload { id: "set16", title: "SET 16 B", kind: Kind::Set, size: 16 },
-    Workload { id: "set1k", title: "SET 1 KB", kind: Kind::Set, size: 1024 },
-    Workload { id: "set100k", title: "SET 100 KB", kind: Kind::Set, size: 100 * 1024 },
+    Workload {
+        id: "get16",
+        title: "GET 16 B",
+        kind: Kind::Get,
+        size: 16,
+    },
+    Workload {
+        id: "get1k",
+        title: "GET 1 KB",
+        kind: Kind::Get,
+        size: 1024,
+    },
+    Workload {
+        id: "get100k",
+        title: "GET 100 KB",
+        kind: Kind::Get,
+        size: 100 * 1024,
+    },
+    Workload {
+        id: "set16",
+        title: "SET 16 B",
+        kind: Kind::Set,
+        size: 16,
+    },
+    Workload {
+        id: "set1k",
+        title: "SET 1 KB",
+        kind: Kind::Set,
+        size: 1024,
+    },
+    Workload {
+        id: "set100k",
+        title: "SET 100 KB",
+        kind: Kind::Set,
+        size: 100 * 1024,
+    },
     Workload {
         id: "hol",
         title: "Head-of-line: 99% GET 64 B + 1% GET 100 KB",
@@ -79,7 +109,9 @@ const HOL_LARGE_PREFIX: &str = "hol:l";
 /// The value stored under key number `index`: a pattern that differs per
 /// key, so a reply for the wrong key is caught by the content check.
 pub fn value_for(index: usize, size: usize) -> Vec<u8> {
-    (0..size).map(|j| b'a' + ((index * 7 + j) % 26) as u8).collect()
+    (0..size)
+        .map(|j| b'a' + ((index * 7 + j) % 26) as u8)
+        .collect()
 }
 
 fn check_value(got: Option<&[u8]>, index: usize, size: usize, full: bool) -> Result<(), String> {
@@ -87,7 +119,10 @@ fn check_value(got: Option<&[u8]>, index: usize, size: usize, full: bool) -> Res
         return Err(format!("GET of pre-populated key #{index} returned nil"));
     };
     if got.len() != size {
-        return Err(format!("GET of key #{index} returned {} bytes, expected {size}", got.len()));
+        return Err(format!(
+            "GET of key #{index} returned {} bytes, expected {size}",
+            got.len()
+        ));
     }
     if full && got != value_for(index, size).as_slice() {
         return Err(format!("GET of key #{index} returned the wrong content"));
@@ -179,7 +214,9 @@ impl Spec {
 /// Runs one measured run in this process and returns its result.
 pub fn run_single(spec: &Spec) -> RunResult {
     let rt = if spec.current_thread {
-        tokio::runtime::Builder::new_current_thread().enable_all().build()
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
     } else {
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -226,7 +263,11 @@ struct Shared {
 fn histograms(n: usize) -> Vec<Padded<Mutex<Histogram<u64>>>> {
     // 1 ns .. 60 s, 3 significant digits.
     (0..n)
-        .map(|_| Padded(Mutex::new(Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("histogram"))))
+        .map(|_| {
+            Padded(Mutex::new(
+                Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("histogram"),
+            ))
+        })
         .collect()
 }
 
@@ -247,7 +288,10 @@ fn snap_server(raw: &mut Raw) -> Result<(u64, u64), String> {
             .and_then(|v| v.parse::<u64>().ok())
             .ok_or_else(|| format!("INFO stats lacks {k}"))
     };
-    Ok((get("total_commands_processed")?, get("total_reads_processed")?))
+    Ok((
+        get("total_commands_processed")?,
+        get("total_reads_processed")?,
+    ))
 }
 
 async fn measure<C: BenchClient>(client: C, spec: &Spec) -> Result<RunResult, String> {
@@ -255,7 +299,9 @@ async fn measure<C: BenchClient>(client: C, spec: &Spec) -> Result<RunResult, St
     let mut raw = Raw::connect(spec.port).map_err(|e| format!("INFO connection: {e}"))?;
     // Besides the client's own: this INFO connection and the parent's
     // set-up connection, which stays open for the whole benchmark.
-    let connections = raw.info_u64("clients", "connected_clients")?.saturating_sub(2);
+    let connections = raw
+        .info_u64("clients", "connected_clients")?
+        .saturating_sub(2);
     let base_rss_kib = sys::proc_status_kib("VmRSS");
 
     let keys: Arc<Vec<String>> = Arc::new(key_names(&prefix(w), key_count(w.size)));
@@ -283,7 +329,8 @@ async fn measure<C: BenchClient>(client: C, spec: &Spec) -> Result<RunResult, St
         let size = w.size;
         handles.push(tokio::spawn(async move {
             let mut n: u64 = 0;
-            let mut rng: u64 = 0x9E37_79B9_7F4A_7C15 ^ (t as u64 + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            let mut rng: u64 =
+                0x9E37_79B9_7F4A_7C15 ^ (t as u64 + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9);
             let start_key = t.wrapping_mul(131);
             while !shared.stop.load(Relaxed) {
                 let index = (start_key + n as usize) % keys.len();
@@ -293,7 +340,12 @@ async fn measure<C: BenchClient>(client: C, spec: &Spec) -> Result<RunResult, St
                 let (outcome, large) = match kind {
                     Kind::Get => {
                         let r = c.get(&keys[index]).await;
-                        (r.and_then(|v| check_value(v.as_ref().map(|v| v.as_ref()), index, size, full)), false)
+                        (
+                            r.and_then(|v| {
+                                check_value(v.as_ref().map(|v| v.as_ref()), index, size, full)
+                            }),
+                            false,
+                        )
                     }
                     Kind::Set => (c.set(&keys[index], &set_value).await, false),
                     Kind::Hol => {
@@ -303,10 +355,20 @@ async fn measure<C: BenchClient>(client: C, spec: &Spec) -> Result<RunResult, St
                         if rng % HOL_EVERY == 0 {
                             let li = index % large_keys.len();
                             let r = c.get(&large_keys[li]).await;
-                            (r.and_then(|v| check_value(v.as_ref().map(|v| v.as_ref()), li, HOL_LARGE, full)), true)
+                            (
+                                r.and_then(|v| {
+                                    check_value(v.as_ref().map(|v| v.as_ref()), li, HOL_LARGE, full)
+                                }),
+                                true,
+                            )
                         } else {
                             let r = c.get(&keys[index]).await;
-                            (r.and_then(|v| check_value(v.as_ref().map(|v| v.as_ref()), index, size, full)), false)
+                            (
+                                r.and_then(|v| {
+                                    check_value(v.as_ref().map(|v| v.as_ref()), index, size, full)
+                                }),
+                                false,
+                            )
                         }
                     }
                 };
@@ -320,7 +382,11 @@ async fn measure<C: BenchClient>(client: C, spec: &Spec) -> Result<RunResult, St
                     shared.content_checks.fetch_add(1, Relaxed);
                 }
                 if shared.measuring.load(Relaxed) {
-                    let shard = if large { &shared.large[t % SHARDS] } else { &shared.small[t % SHARDS] };
+                    let shard = if large {
+                        &shared.large[t % SHARDS]
+                    } else {
+                        &shared.small[t % SHARDS]
+                    };
                     let _ = shard.0.lock().unwrap().record(elapsed.max(1));
                 }
                 n += 1;
@@ -333,7 +399,11 @@ async fn measure<C: BenchClient>(client: C, spec: &Spec) -> Result<RunResult, St
     let total_ops = |s: &Shared| s.ops.iter().map(|o| o.0.load(Relaxed)).sum::<u64>();
     let snap = |raw: &mut Raw, before: bool| -> Result<Snap, String> {
         // The INFO round trip stays outside the window on both ends.
-        let server = if before { Some(snap_server(raw)?) } else { None };
+        let server = if before {
+            Some(snap_server(raw)?)
+        } else {
+            None
+        };
         let s = Snap {
             at: Instant::now(),
             ops: total_ops(&shared),
@@ -347,7 +417,11 @@ async fn measure<C: BenchClient>(client: C, spec: &Spec) -> Result<RunResult, St
             Some(v) => v,
             None => snap_server(raw)?,
         };
-        Ok(Snap { server_cmds, server_reads, ..s })
+        Ok(Snap {
+            server_cmds,
+            server_reads,
+            ..s
+        })
     };
 
     tokio::time::sleep(spec.warmup).await;
@@ -391,8 +465,14 @@ async fn measure<C: BenchClient>(client: C, spec: &Spec) -> Result<RunResult, St
         return Err("no operation completed in the measured window".to_owned());
     }
     let secs = (end.at - start.at).as_secs_f64();
-    let server_cmds = end.server_cmds.saturating_sub(start.server_cmds).saturating_sub(1); // our INFO
-    let server_reads = end.server_reads.saturating_sub(start.server_reads).saturating_sub(1);
+    let server_cmds = end
+        .server_cmds
+        .saturating_sub(start.server_cmds)
+        .saturating_sub(1); // our INFO
+    let server_reads = end
+        .server_reads
+        .saturating_sub(start.server_reads)
+        .saturating_sub(1);
     let server_cmds_per_op = server_cmds as f64 / ops as f64;
     // Up to `tasks` commands are in flight at each end of the window, so
     // the two counts may differ by that much; past it the client counted
@@ -427,7 +507,9 @@ async fn measure<C: BenchClient>(client: C, spec: &Spec) -> Result<RunResult, St
         large_p50_us: (w.kind == Kind::Hol).then(|| us(&large, 0.50)),
         large_p99_us: (w.kind == Kind::Hol).then(|| us(&large, 0.99)),
         cmds_per_write: match (start.writes, end.writes) {
-            (Some((c0, f0)), Some((c1, f1))) if f1 > f0 => Some((c1 - c0) as f64 / (f1 - f0) as f64),
+            (Some((c0, f0)), Some((c1, f1))) if f1 > f0 => {
+                Some((c1 - c0) as f64 / (f1 - f0) as f64)
+            }
             _ => None,
         },
         server_cmds_per_read: server_cmds as f64 / server_reads.max(1) as f64,
