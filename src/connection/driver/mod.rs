@@ -214,6 +214,13 @@ enum Link {
     Waiting(Pin<Box<Sleep>>),
 }
 
+/// Counts kept by the driver between publications (see `publish_gauges`).
+#[derive(Default)]
+struct Tally {
+    commands_written: u64,
+    fire_and_forget_acknowledged: u64,
+}
+
 struct Closing {
     deadline: Instant,
     waiters: Vec<oneshot::Sender<()>>,
@@ -265,6 +272,8 @@ pub(crate) struct Driver {
     /// The read buffer holds bytes the handshake read past its last reply,
     /// not yet decoded: the next `poll_io` decodes them before any write.
     undecoded: bool,
+    /// Per-command counts not yet added to the shared counters.
+    tally: Tally,
     closing: Option<Closing>,
     channel_closed: bool,
     last_error: String,
@@ -304,6 +313,7 @@ impl Driver {
             lingers: 0,
             replied_since_write: false,
             undecoded: false,
+            tally: Tally::default(),
             closing: None,
             channel_closed: false,
             last_error: String::new(),
@@ -386,7 +396,7 @@ impl Driver {
         if self.backlog.is_empty() && self.can_write(entry.db) {
             // The common case: straight into the write buffer, no queue hop.
             self.push_to_wire(entry);
-            Counters::add(&self.shared.stats.commands_written, 1);
+            self.tally.commands_written += 1;
         } else {
             self.backlog.push_back(entry);
         }
@@ -469,7 +479,7 @@ impl Driver {
                 moved += 1;
             }
         }
-        Counters::add(&self.shared.stats.commands_written, moved);
+        self.tally.commands_written += moved;
     }
 
     fn push_to_wire(&mut self, mut entry: Entry) {
@@ -666,12 +676,11 @@ impl Driver {
                     return Ok(());
                 }
                 if entry.kind == Kind::FireAndForget {
-                    let counter = if not_executed {
-                        &self.shared.stats.fire_and_forget_dropped
+                    if not_executed {
+                        Counters::add(&self.shared.stats.fire_and_forget_dropped, 1);
                     } else {
-                        &self.shared.stats.fire_and_forget_acknowledged
-                    };
-                    Counters::add(counter, 1);
+                        self.tally.fire_and_forget_acknowledged += 1;
+                    }
                 }
                 if let Some(slot) = entry.reply {
                     let _ = slot.send(Ok(value)); // the caller may have gone; its reply is dropped
@@ -931,7 +940,15 @@ impl Driver {
         }
     }
 
-    fn publish_gauges(&self) {
+    /// Publishes the gauges and the per-command tallies, once per turn of
+    /// the loop rather than one atomic add per command.
+    fn publish_gauges(&mut self) {
+        let tally = std::mem::take(&mut self.tally);
+        Counters::add(&self.shared.stats.commands_written, tally.commands_written);
+        Counters::add(
+            &self.shared.stats.fire_and_forget_acknowledged,
+            tally.fire_and_forget_acknowledged,
+        );
         let unwritten = self.unwritten_in_fifo();
         self.shared
             .stats
