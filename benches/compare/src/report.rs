@@ -147,6 +147,24 @@ fn cell_text<'a>(c: &Option<Cell<'a>>, f: impl Fn(&Cell<'a>) -> String) -> Strin
     }
 }
 
+/// Whether any run measured `workload` at `tasks`.
+fn was_measured(results: &Results, workload: &str, tasks: usize) -> bool {
+    results
+        .runs
+        .iter()
+        .any(|r| r.workload == workload && r.tasks == tasks)
+}
+
+/// The task counts at which `workload` was measured, in the matrix's order.
+fn tasks_measured(results: &Results, workload: &str) -> Vec<usize> {
+    results
+        .tasks
+        .iter()
+        .copied()
+        .filter(|&t| was_measured(results, workload, t))
+        .collect()
+}
+
 /// A table with one row per task count and one column per client, each
 /// cell formatted by `f` (followed by a blank line).
 fn per_client_table(
@@ -228,17 +246,7 @@ pub fn render(results: &Results) -> String {
         let Some(w) = workload::workload(id) else {
             continue;
         };
-        let tasks: Vec<usize> = results
-            .tasks
-            .iter()
-            .copied()
-            .filter(|&t| {
-                results
-                    .runs
-                    .iter()
-                    .any(|r| r.workload == *id && r.tasks == t)
-            })
-            .collect();
+        let tasks = tasks_measured(results, id);
         let _ = writeln!(out, "### {}\n", w.title);
         let refs = match w.kind {
             Kind::Get => Some("get"),
@@ -419,11 +427,7 @@ fn headline(out: &mut String, results: &Results) {
         .filter(|&t| t > 1 && t < max_tasks)
         .max();
     let mut add = |id: &str, t: usize, test: &str, size: usize| {
-        if !results
-            .runs
-            .iter()
-            .any(|r| r.workload == id && r.tasks == t)
-        {
+        if !was_measured(results, id, t) {
             return;
         }
         let title = workload::workload(id).map(|w| w.title).unwrap_or(id);
@@ -478,17 +482,7 @@ fn headline(out: &mut String, results: &Results) {
     }
     out.push('\n');
     // Head-of-line p99.
-    let hol_tasks: Vec<usize> = results
-        .tasks
-        .iter()
-        .copied()
-        .filter(|&t| {
-            results
-                .runs
-                .iter()
-                .any(|r| r.workload == "hol" && r.tasks == t)
-        })
-        .collect();
+    let hol_tasks = tasks_measured(results, "hol");
     if !hol_tasks.is_empty() {
         let _ = writeln!(
             out,
