@@ -1,4 +1,4 @@
-//! Opening one connection: TCP connect, then the handshake, all within
+//! Opening one connection: the transport (see `transport`), then the handshake, all within
 //! `connectTimeout`.
 //!
 //! The handshake is pipelined (one write, replies read in order): AUTH first
@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
+use super::transport::{self, Stream};
 use crate::cmd::Cmd;
 use crate::config::{Config, Endpoint, Protocol};
 use crate::error::{Error, Result};
@@ -21,7 +21,7 @@ use crate::resp::{Decoder, Limits, Value};
 
 /// A connection that has passed the handshake.
 pub(crate) struct Established {
-    pub(crate) stream: TcpStream,
+    pub(crate) stream: Stream,
     /// Bytes read after the last handshake reply (normally empty).
     pub(crate) leftover: BytesMut,
     /// The database the connection is in.
@@ -65,14 +65,7 @@ async fn connect_inner(
     config: &Config,
     limits: Limits,
 ) -> Result<Established> {
-    let mut stream = TcpStream::connect((endpoint.host.as_str(), endpoint.port))
-        .await
-        .map_err(|e| Error::connect(endpoint, e.to_string(), Some(e)))?;
-    // Nagle's algorithm would hold small commands back for up to 40 ms
-    // waiting for the previous write's ACK; the driver batches already.
-    stream
-        .set_nodelay(true)
-        .map_err(|e| Error::connect(endpoint, e.to_string(), Some(e)))?;
+    let mut stream = transport::connect(endpoint, config).await?;
 
     let steps = handshake_commands(config);
     let mut out = BytesMut::new();

@@ -9,6 +9,7 @@
 mod driver;
 mod handshake;
 mod shared;
+mod transport;
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;

@@ -54,12 +54,12 @@ use std::time::Duration;
 
 use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::AsyncWrite;
-use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, Sleep};
 
 use super::handshake::{self, Established};
 use super::shared::{Counters, Shared};
+use super::transport::Stream;
 use crate::cmd::{Cmd, CommandFlags};
 use crate::config::{BacklogPolicy, Config};
 use crate::error::{Error, Result};
@@ -209,7 +209,7 @@ impl Entry {
 }
 
 enum Link {
-    Up(TcpStream),
+    Up(Stream),
     Connecting(Pin<Box<dyn Future<Output = Result<Established>> + Send>>),
     Waiting(Pin<Box<Sleep>>),
 }
@@ -272,6 +272,8 @@ pub(crate) struct Driver {
     /// The read buffer holds bytes the handshake read past its last reply,
     /// not yet decoded: the next `poll_io` decodes them before any write.
     undecoded: bool,
+    /// Bytes were written since the transport was last flushed.
+    unflushed: bool,
     /// Per-command counts not yet added to the shared counters.
     tally: Tally,
     closing: Option<Closing>,
@@ -313,6 +315,7 @@ impl Driver {
             lingers: 0,
             replied_since_write: false,
             undecoded: false,
+            unflushed: false,
             tally: Tally::default(),
             closing: None,
             channel_closed: false,
@@ -552,6 +555,9 @@ impl Driver {
             self.heartbeat.on_read(now, awaiting);
         }
         let wrote = write_now && self.poll_write(cx)?;
+        if self.unflushed {
+            self.poll_flush(cx)?;
+        }
         if delivered > 0 {
             self.replied_since_write = true;
         }
@@ -577,10 +583,27 @@ impl Driver {
                 Counters::add(&self.shared.stats.flushes, 1);
                 Counters::add(&self.shared.stats.bytes_out, n as u64);
                 self.replied_since_write = false;
+                self.unflushed = true;
                 Ok(true)
             }
             Poll::Ready(Err(e)) => Err(e),
             Poll::Pending => Ok(false),
+        }
+    }
+
+    /// Pushes out what the transport buffered itself (TLS keeps records
+    /// until flushed; a TCP socket has nothing to flush).
+    fn poll_flush(&mut self, cx: &mut Context<'_>) -> io::Result<()> {
+        let Link::Up(stream) = &mut self.link else {
+            return Ok(());
+        };
+        match Pin::new(stream).poll_flush(cx) {
+            Poll::Ready(Ok(())) => {
+                self.unflushed = false;
+                Ok(())
+            }
+            Poll::Ready(Err(e)) => Err(e),
+            Poll::Pending => Ok(()),
         }
     }
 
@@ -589,37 +612,30 @@ impl Driver {
         let Link::Up(stream) = &mut self.link else {
             return Ok(false);
         };
-        loop {
-            if self.rbuf.capacity() - self.rbuf.len() < READ_CHUNK / 4 {
-                let hint = self
-                    .decoder
-                    .bytes_needed_hint(&self.rbuf)
-                    .min(MAX_HINT_RESERVE);
-                self.rbuf.reserve(hint.max(READ_CHUNK));
+        if self.rbuf.capacity() - self.rbuf.len() < READ_CHUNK / 4 {
+            let hint = self
+                .decoder
+                .bytes_needed_hint(&self.rbuf)
+                .min(MAX_HINT_RESERVE);
+            self.rbuf.reserve(hint.max(READ_CHUNK));
+        }
+        match tokio_util::io::poll_read_buf(Pin::new(stream), cx, &mut self.rbuf) {
+            Poll::Ready(Ok(0)) => {
+                let mid_reply = self.decoder.is_mid_frame() || !self.rbuf.is_empty();
+                let what = if mid_reply {
+                    "the server closed the connection in the middle of a reply"
+                } else {
+                    "the server closed the connection"
+                };
+                Err(io::Error::new(io::ErrorKind::UnexpectedEof, what))
             }
-            match stream.try_read_buf(&mut self.rbuf) {
-                Ok(0) => {
-                    let mid_reply = self.decoder.is_mid_frame() || !self.rbuf.is_empty();
-                    let what = if mid_reply {
-                        "the server closed the connection in the middle of a reply"
-                    } else {
-                        "the server closed the connection"
-                    };
-                    return Err(io::Error::new(io::ErrorKind::UnexpectedEof, what));
-                }
-                Ok(n) => {
-                    self.last_read = Some(Instant::now());
-                    Counters::add(&self.shared.stats.bytes_in, n as u64);
-                    return Ok(true);
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => match stream.poll_read_ready(cx)
-                {
-                    Poll::Ready(Ok(())) => continue,
-                    Poll::Ready(Err(e)) => return Err(e),
-                    Poll::Pending => return Ok(false),
-                },
-                Err(e) => return Err(e),
+            Poll::Ready(Ok(n)) => {
+                self.last_read = Some(Instant::now());
+                Counters::add(&self.shared.stats.bytes_in, n as u64);
+                Ok(true)
             }
+            Poll::Ready(Err(e)) => Err(e),
+            Poll::Pending => Ok(false),
         }
     }
 
@@ -814,6 +830,7 @@ impl Driver {
         // decode it before the first write so it cannot be taken as that
         // command's reply.
         self.undecoded = !self.rbuf.is_empty();
+        self.unflushed = false;
         self.current_db = est.db;
         self.appended = 0;
         self.written = 0;
