@@ -58,7 +58,7 @@ mod events;
 mod multiplexer;
 pub mod resp;
 
-pub use cmd::{Cmd, CommandFlags, FromValue, ToArg};
+pub use cmd::{Cmd, CommandFlags, FromValue, ReplicaPreference, ToArg};
 pub use commands::SetOptions;
 pub use config::{BacklogPolicy, Config, ConfigError, Endpoint, Password, Protocol, RetryPolicy};
 pub use database::{Call, Database, Reply};

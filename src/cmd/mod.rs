@@ -15,5 +15,5 @@ pub(crate) mod policy;
 
 pub use arg::ToArg;
 pub use command::Cmd;
-pub use flags::CommandFlags;
+pub use flags::{CommandFlags, ReplicaPreference};
 pub use from_value::FromValue;
