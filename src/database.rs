@@ -24,7 +24,7 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 use crate::cmd::{Cmd, CommandFlags, FromValue, ToArg};
-use crate::connection::{ReplySender, Request};
+use crate::connection::request::{Answer, ReplySender, Request};
 use crate::error::{Error, Result};
 use crate::multiplexer::Multiplexer;
 use crate::resp::Value;
@@ -182,7 +182,8 @@ impl<'a, T: FromValue> Call<'a, T> {
 }
 
 impl Database {
-    /// Hands an encoded command to the router, which picks the connection.
+    /// Hands an encoded command to the router, which reads its flags and
+    /// picks the connection.
     fn enqueue(
         &self,
         cmd: Cmd,
@@ -190,16 +191,10 @@ impl Database {
         timeout: Option<Duration>,
         flags: CommandFlags,
     ) -> Result<()> {
-        let (bytes, first_key) = cmd.into_encoded();
+        let (bytes, _) = cmd.into_encoded();
         let timeout = timeout.unwrap_or_else(|| self.mux.inner.config.command_timeout());
-        self.mux.inner.route(Request {
-            bytes,
-            db: self.index,
-            reply,
-            timeout,
-            flags,
-            first_key,
-        })
+        let request = Request::single(bytes, self.index, reply, timeout);
+        self.mux.inner.router.route(flags, request)
     }
 }
 
@@ -233,7 +228,7 @@ impl<'a, T: FromValue> IntoFuture for Call<'a, T> {
 }
 
 enum State {
-    Waiting(oneshot::Receiver<Result<Value>>),
+    Waiting(oneshot::Receiver<Result<Answer>>),
     Ready(Option<Result<Value>>),
 }
 
@@ -276,7 +271,11 @@ impl<T: FromValue> Future for Reply<T> {
         let outcome = match &mut this.state {
             State::Waiting(receiver) => match Pin::new(receiver).poll(cx) {
                 Poll::Pending => return Poll::Pending,
-                Poll::Ready(Ok(outcome)) => outcome,
+                Poll::Ready(Ok(Ok(Answer::One(value)))) => Ok(value),
+                // A single command is answered with one value; a group answer
+                // here would be a bug, reported rather than mis-converted.
+                Poll::Ready(Ok(Ok(Answer::Group(values)))) => Ok(Value::Array(values)),
+                Poll::Ready(Ok(Err(e))) => Err(e),
                 // The driver dropped the slot without answering: it ended.
                 Poll::Ready(Err(_)) => Err(Error::closed(&this.name)),
             },

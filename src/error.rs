@@ -368,6 +368,40 @@ impl Error {
         }))
     }
 
+    /// A command for a database the server does not have; refused before sending.
+    pub(crate) fn database_out_of_range(
+        command: &str,
+        db: u32,
+        databases: u32,
+        endpoint: &str,
+    ) -> Error {
+        Error::refused(format!(
+            "{command} was not sent: database {db} does not exist on {endpoint}, which has \
+             {databases} databases (0 to {}, from CONFIG GET databases); use mux.database(n) \
+             with n below {databases}, or raise `databases` in the server's configuration",
+            databases.saturating_sub(1)
+        ))
+    }
+
+    /// A command written behind a pipelined SELECT that failed: it ran, but
+    /// in database `ran_in` instead of `db`.
+    pub(crate) fn wrong_database(command: &str, db: u32, ran_in: u32, select_error: &str) -> Error {
+        let (code, rest) = match select_error.split_once(' ') {
+            Some((code, rest))
+                if !code.is_empty() && code.bytes().all(|b| b.is_ascii_uppercase()) =>
+            {
+                (code, rest)
+            }
+            _ => ("ERR", select_error),
+        };
+        let text = format!(
+            "{code} SELECT {db} failed ({rest}); {command} was written behind it and ran in \
+             database {ran_in} instead of {db}; the connection now waits for SELECT's reply \
+             before switching databases"
+        );
+        Error::server_reply(command, &Bytes::from(text), true)
+    }
+
     pub(crate) fn refused(message: String) -> Error {
         Error(Box::new(Repr::Refused(message)))
     }

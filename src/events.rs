@@ -1,11 +1,16 @@
-//! Connection events: what the driver tells anyone who listens about the
-//! connection's life (connecting, connected, failed, restored, protocol
-//! errors).
+//! Connection events: what the drivers tell anyone who listens about their
+//! connections' lives (connecting, connected, failed, restored, stalls,
+//! protocol errors).
 //!
-//! Events go out on a broadcast channel; [`Multiplexer::events`](crate::Multiplexer::events)
-//! subscribes. A listener that falls behind skips the events it missed
-//! rather than slowing the driver down.
+//! The multiplexer owns one [`EventSink`] and hands it to every connection
+//! it opens, so [`Multiplexer::events`](crate::Multiplexer::events) sees the
+//! events of all of them, each naming its endpoint. Every event is also
+//! emitted through `tracing` (target `redmux`), which a tokio service
+//! usually collects already. A listener that falls behind skips the events
+//! it missed rather than slowing a driver down. No event carries a password:
+//! reasons are built from errors, which never contain one.
 
+use std::sync::Mutex;
 use std::time::Duration;
 
 use tokio::sync::broadcast;
@@ -55,6 +60,96 @@ pub enum ConnectionEvent {
         /// What was wrong.
         message: String,
     },
+    /// Commands awaited replies and nothing was read for `stallTimeout`;
+    /// the connection was torn down (a `Failed` event follows).
+    Stalled {
+        /// The server's address.
+        endpoint: String,
+        /// How long nothing was read.
+        silent_for: Duration,
+        /// Commands awaiting replies at that moment.
+        awaiting: usize,
+    },
+}
+
+impl ConnectionEvent {
+    /// The endpoint the event is about.
+    pub fn endpoint(&self) -> &str {
+        match self {
+            ConnectionEvent::Connecting { endpoint, .. }
+            | ConnectionEvent::Connected { endpoint }
+            | ConnectionEvent::Failed { endpoint, .. }
+            | ConnectionEvent::Restored { endpoint, .. }
+            | ConnectionEvent::ProtocolError { endpoint, .. }
+            | ConnectionEvent::Stalled { endpoint, .. } => endpoint,
+        }
+    }
+
+    /// Writes the event to `tracing`: failures and stalls as warnings,
+    /// protocol errors as errors, the rest as info or debug.
+    fn trace(&self) {
+        match self {
+            ConnectionEvent::Connecting { endpoint, attempt } => {
+                tracing::debug!(target: "redmux", %endpoint, attempt, "connecting")
+            }
+            ConnectionEvent::Connected { endpoint } => {
+                tracing::info!(target: "redmux", %endpoint, "connected")
+            }
+            ConnectionEvent::Failed { endpoint, reason } => {
+                tracing::warn!(target: "redmux", %endpoint, %reason, "connection failed")
+            }
+            ConnectionEvent::Restored { endpoint, outage } => {
+                let outage_ms = outage.as_millis() as u64;
+                tracing::info!(target: "redmux", %endpoint, outage_ms, "connection restored")
+            }
+            ConnectionEvent::ProtocolError { endpoint, message } => {
+                tracing::error!(target: "redmux", %endpoint, %message, "protocol error; connection closed")
+            }
+            ConnectionEvent::Stalled {
+                endpoint,
+                silent_for,
+                awaiting,
+            } => {
+                let silent_ms = silent_for.as_millis() as u64;
+                tracing::warn!(target: "redmux", %endpoint, silent_ms, awaiting, "connection stalled; reconnecting")
+            }
+        }
+    }
+}
+
+/// Where the drivers of one multiplexer send their events: a broadcast
+/// channel for [`Events`] listeners, and `tracing`.
+pub(crate) struct EventSink {
+    tx: broadcast::Sender<ConnectionEvent>,
+    /// Subscribed before any driver starts and handed to the first listener,
+    /// so it also sees what happened before it asked (with
+    /// `abortConnect=false` the first attempt can fail before `connect` returns).
+    first_listener: Mutex<Option<broadcast::Receiver<ConnectionEvent>>>,
+}
+
+impl EventSink {
+    pub(crate) fn new() -> EventSink {
+        let (tx, first) = broadcast::channel(EVENT_BUFFER);
+        EventSink {
+            tx,
+            first_listener: Mutex::new(Some(first)),
+        }
+    }
+
+    pub(crate) fn emit(&self, event: ConnectionEvent) {
+        event.trace();
+        let _ = self.tx.send(event); // no listener is fine
+    }
+
+    pub(crate) fn subscribe(&self) -> Events {
+        // A poisoned lock only means another listener panicked mid-take; the
+        // Option inside is still valid.
+        let mut first = self
+            .first_listener
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        Events::new(first.take().unwrap_or_else(|| self.tx.subscribe()))
+    }
 }
 
 /// A stream of [`ConnectionEvent`]s, from [`Multiplexer::events`](crate::Multiplexer::events).
@@ -75,11 +170,11 @@ pub struct Events {
 }
 
 impl Events {
-    pub(crate) fn new(rx: broadcast::Receiver<ConnectionEvent>) -> Events {
+    fn new(rx: broadcast::Receiver<ConnectionEvent>) -> Events {
         Events { rx, skipped: 0 }
     }
 
-    /// The next event; `None` once the connection's driver has ended.
+    /// The next event; `None` once the multiplexer and all its connections' drivers have ended.
     ///
     /// # Cancel safety
     /// Cancel safe: an event is either returned or left for the next call.

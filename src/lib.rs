@@ -57,6 +57,8 @@ mod error;
 mod events;
 mod multiplexer;
 pub mod resp;
+mod router;
+mod stats;
 
 pub use cmd::{Cmd, CommandFlags, FromValue, ReplicaPreference, ToArg};
 pub use commands::SetOptions;
@@ -64,5 +66,6 @@ pub use config::{BacklogPolicy, Config, ConfigError, Endpoint, Password, Protoco
 pub use database::{Call, Database, Reply};
 pub use error::{ConnectionState, Error, ErrorKind, Result};
 pub use events::{ConnectionEvent, Events};
-pub use multiplexer::{IntoConfig, Multiplexer, Stats};
+pub use multiplexer::{IntoConfig, Multiplexer};
 pub use resp::Value;
+pub use stats::Stats;

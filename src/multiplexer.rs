@@ -1,20 +1,21 @@
 //! The shared, cloneable handle: connect once, share everywhere.
 //!
-//! A [`Multiplexer`] owns the connection handle(s) and the configuration;
-//! [`Multiplexer::database`] gives cheap [`Database`] handles through which
-//! commands are issued. Routing (today: the first endpoint) happens here,
-//! above the per-endpoint connection, so replicas and cluster slots can be
-//! added without touching the driver.
+//! A [`Multiplexer`] owns the configuration and the router (which owns the
+//! connections); [`Multiplexer::database`] gives cheap [`Database`] handles
+//! through which commands are issued. Routing (today: the first endpoint)
+//! happens in `router`, above the per-endpoint connections, so replicas and
+//! cluster slots can be added without touching the driver.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::Config;
-use crate::connection::{ConnectionHandle, Request};
+use crate::config::{Config, Endpoint};
 use crate::database::Database;
 use crate::error::{Error, Result};
 use crate::events::Events;
+use crate::router::Router;
+use crate::stats::Stats;
 
 /// Something that can become a [`Config`]: a configuration string, a URL, or a `Config`.
 pub trait IntoConfig {
@@ -49,82 +50,9 @@ impl IntoConfig for &String {
     }
 }
 
-/// Counters of one multiplexer, from [`Multiplexer::stats`].
-///
-/// ```no_run
-/// # async fn demo(mux: redmux::Multiplexer) {
-/// let s = mux.stats();
-/// println!("{} commands in {} writes: {:.1} per write", s.commands_written, s.flushes, s.commands_per_flush());
-/// # }
-/// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Stats {
-    /// Commands moved into the write buffer (sent, or about to be).
-    pub commands_written: u64,
-    /// Replies decoded and matched to a command.
-    pub replies_received: u64,
-    /// Write calls on the socket; `commands_written / flushes` is the batching factor.
-    pub flushes: u64,
-    /// Bytes written to the socket.
-    pub bytes_out: u64,
-    /// Bytes read from the socket.
-    pub bytes_in: u64,
-    /// Commands written and awaiting their reply, as of the driver's last turn.
-    pub in_flight: u64,
-    /// Commands accepted but not yet written, as of the driver's last turn.
-    pub queued: u64,
-    /// How many times a connection was lost.
-    pub disconnects: u64,
-    /// How many times a connection was made again after a loss.
-    pub reconnects: u64,
-    /// Awaited commands that ended with a timeout.
-    pub timeouts: u64,
-    /// Commands (awaited or fire-and-forget) written before a connection
-    /// loss, whose outcome is unknown: they may or may not have run.
-    pub lost_may_have_run: u64,
-    /// Commands the server refused without running them (LOADING, BUSY,
-    /// MASTERDOWN, TRYAGAIN) and that were sent again.
-    pub retried_not_executed: u64,
-    /// Fire-and-forget commands whose reply arrived: they ran (the reply may
-    /// still have been an error).
-    pub fire_and_forget_acknowledged: u64,
-    /// Fire-and-forget commands written before a connection loss, without a
-    /// reply: they may or may not have run.
-    pub fire_and_forget_unknown: u64,
-    /// Fire-and-forget commands dropped without being sent (backlog full,
-    /// fail-fast policy, or closed): they did not run.
-    pub fire_and_forget_dropped: u64,
-    /// PINGs sent because the connection was idle for `keepAlive`.
-    pub keepalive_pings: u64,
-    /// Connections torn down because nothing was read for `stallTimeout`
-    /// while commands awaited replies.
-    pub stalls: u64,
-    /// Whether the connection is up now.
-    pub connected: bool,
-}
-
-impl Stats {
-    /// Average commands per socket write (0 before the first write).
-    pub fn commands_per_flush(&self) -> f64 {
-        if self.flushes == 0 {
-            0.0
-        } else {
-            self.commands_written as f64 / self.flushes as f64
-        }
-    }
-}
-
 pub(crate) struct Inner {
     pub(crate) config: Config,
-    connection: ConnectionHandle,
-}
-
-impl Inner {
-    /// Picks the connection for a request; one endpoint for now.
-    pub(crate) fn route(&self, req: Request) -> Result<()> {
-        self.connection.send(req)
-    }
+    pub(crate) router: Router,
 }
 
 /// One shared, multiplexed connection to Redis. Cheap to clone; `Send + Sync`.
@@ -169,17 +97,9 @@ impl Multiplexer {
     /// Dropping the future abandons the attempt; nothing is left running.
     pub async fn connect(config: impl IntoConfig) -> Result<Multiplexer> {
         let config = config.into_config()?;
-        let Some(endpoint) = config.endpoints.first().cloned() else {
-            return Err(crate::config::ConfigError {
-                key: None,
-                message: "no endpoint given; add host:port, e.g. 127.0.0.1:6379".to_owned(),
-            }
-            .into());
-        };
-        let shared_config = Arc::new(config.clone());
-        let connection = ConnectionHandle::open(endpoint, shared_config).await?;
+        let router = Router::open(Arc::new(config.clone())).await?;
         Ok(Multiplexer {
-            inner: Arc::new(Inner { config, connection }),
+            inner: Arc::new(Inner { config, router }),
         })
     }
 
@@ -199,17 +119,32 @@ impl Multiplexer {
         &self.inner.config
     }
 
-    /// Current counters.
+    /// Current counters: totals over every connection this multiplexer owns.
     pub fn stats(&self) -> Stats {
-        self.inner.connection.stats()
+        self.inner.router.stats()
+    }
+
+    /// Current counters of each connection, by endpoint.
+    ///
+    /// ```no_run
+    /// # async fn demo(mux: redmux::Multiplexer) {
+    /// for (endpoint, stats) in mux.stats_by_endpoint() {
+    ///     println!("{endpoint}: {} in flight, connected: {}", stats.in_flight, stats.connected);
+    /// }
+    /// # }
+    /// ```
+    pub fn stats_by_endpoint(&self) -> Vec<(Endpoint, Stats)> {
+        self.inner.router.stats_by_endpoint()
     }
 
     /// A stream of connection events (connecting, connected, failed,
-    /// restored, protocol errors). The first listener also receives the
-    /// events since the connection started (up to 256); later ones see
-    /// events from the moment they subscribe.
+    /// restored, stalled, protocol errors) of every connection, each naming
+    /// its endpoint. The first listener also receives the events since the
+    /// multiplexer started (up to 256); later ones see events from the
+    /// moment they subscribe. The same events go to `tracing` (target
+    /// `redmux`) whether or not anyone listens.
     pub fn events(&self) -> Events {
-        self.inner.connection.events()
+        self.inner.router.events()
     }
 
     /// Whether the connection is up now.
@@ -227,7 +162,7 @@ impl Multiplexer {
     /// Like [`close`](Multiplexer::close) with an explicit grace period;
     /// replies still missing after `grace` fail with kind `ConnectionLost`.
     pub async fn close_within(&self, grace: Duration) {
-        self.inner.connection.close(grace).await
+        self.inner.router.close(grace).await
     }
 
     pub(crate) fn refuse_if_needed(&self, name: &str, args: &[&[u8]]) -> Result<(), Error> {
@@ -238,7 +173,7 @@ impl Multiplexer {
 impl fmt::Debug for Multiplexer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Multiplexer")
-            .field("endpoint", self.inner.connection.endpoint())
+            .field("endpoint", self.inner.router.endpoint())
             .field("config", &self.inner.config)
             .finish()
     }

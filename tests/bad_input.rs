@@ -205,9 +205,9 @@ impl Conn {
         let _ = self.io.get_mut().write_all(bytes).await;
     }
 
-    /// Answers the handshake: `PING` (after `HELLO 3` in RESP3), with
-    /// `extra` in the same write right after `+PONG`. False if the client
-    /// sent something else.
+    /// Answers the handshake: `HELLO 3` first in RESP3, then `CONFIG GET
+    /// databases` (16) and `PING`, with `extra` in the same write right
+    /// after `+PONG`. False if the client sent something else.
     async fn handshake(&mut self, resp3: bool, extra: &[u8]) -> bool {
         if resp3 {
             match self.read_command().await {
@@ -215,15 +215,22 @@ impl Conn {
                 _ => return false,
             }
         }
-        match self.read_command().await {
-            Some(cmd) if cmd == [b"PING".to_vec()] => {}
-            _ => return false,
+        let mut reply = Vec::new();
+        if resp3 {
+            reply.extend_from_slice(b"%1\r\n+server\r\n+fake\r\n");
         }
-        let mut reply = if resp3 {
-            b"%1\r\n+server\r\n+fake\r\n+PONG\r\n".to_vec()
-        } else {
-            b"+PONG\r\n".to_vec()
-        };
+        loop {
+            match self.read_command().await {
+                Some(cmd)
+                    if cmd == [b"CONFIG".to_vec(), b"GET".to_vec(), b"databases".to_vec()] =>
+                {
+                    reply.extend_from_slice(b"*2\r\n$9\r\ndatabases\r\n$2\r\n16\r\n");
+                }
+                Some(cmd) if cmd == [b"PING".to_vec()] => break,
+                _ => return false,
+            }
+        }
+        reply.extend_from_slice(b"+PONG\r\n");
         reply.extend_from_slice(extra);
         self.send(&reply).await;
         true

@@ -356,16 +356,119 @@ async fn databases_switch_with_select_per_command() {
         (None, Some("three".into()), None)
     );
     assert_eq!(server.command(&["SELECT", "3"]).trim(), "+OK");
-    // An invalid database fails its own commands and nobody else's.
+    // A database the server does not have is refused before sending, and
+    // nobody else's command is affected.
     let bad = mux.database(99);
+    let selects = server.command_calls("select");
     let (bad_get, good) = tokio::join!(
         bad.get::<Option<String>>("k"),
         db3.get::<Option<String>>("k")
     );
     let err = bad_get.unwrap_err();
-    assert!(err.to_string().contains("SELECT 99"), "{err}");
+    assert_eq!(err.kind(), ErrorKind::Refused, "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains("database 99") && text.contains("16 databases"),
+        "{text}"
+    );
     assert!(!err.may_have_run(), "the GET was never sent: {err}");
     assert_eq!(good.unwrap(), Some("three".into()));
+    // One SELECT, back to 3 for the good GET; none for 99.
+    assert_eq!(server.command_calls("select"), selects + 1);
+}
+
+/// With the database count known, SELECT is pipelined with the commands
+/// behind it: tasks on two databases share writes instead of waiting a
+/// round trip at every switch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn database_switches_are_pipelined_and_every_reply_lands_in_its_database() {
+    let server = RedisServer::start();
+    let mux = connect(&server).await;
+    let mut tasks = Vec::new();
+    for t in 0..32u32 {
+        let db = mux.database(if t % 4 == 0 { 2 } else { 0 });
+        tasks.push(tokio::spawn(async move {
+            for i in 0..200u32 {
+                let key = format!("t{t}");
+                let (_, got) = tokio::join!(db.set(key.as_str(), i), db.get::<u32>(key.as_str()));
+                assert_eq!(got.unwrap(), i);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    for t in 0..32u32 {
+        let in_2 = mux.database(2).exists(format!("t{t}")).await.unwrap();
+        let in_0 = mux.database(0).exists(format!("t{t}")).await.unwrap();
+        assert_eq!(
+            (in_2, in_0),
+            (t % 4 == 0, t % 4 != 0),
+            "task {t}'s key in the wrong database"
+        );
+    }
+    let stats = mux.stats();
+    assert!(
+        server.command_calls("select") > 10,
+        "the workload switched databases"
+    );
+    assert!(
+        stats.commands_per_flush() > 2.0,
+        "switches did not stall batching: {stats:?}"
+    );
+}
+
+/// A user who may not run CONFIG GET: the database count is unknown, so a
+/// switch waits for SELECT's reply (the barrier) and still works.
+#[tokio::test]
+async fn without_the_database_count_select_is_a_barrier_and_still_works() {
+    let server = RedisServer::start();
+    let acl = [
+        "ACL", "SETUSER", "noconfig", "on", "nopass", "~*", "+@all", "-config",
+    ];
+    assert_eq!(server.command(&acl).trim(), "+OK");
+    let mux = Multiplexer::connect(format!("{},user=noconfig", server.addr()))
+        .await
+        .unwrap();
+    mux.database(5).set("k", "five").await.unwrap();
+    let (five, zero) = tokio::join!(
+        mux.database(5).get::<Option<String>>("k"),
+        mux.database(0).get::<Option<String>>("k")
+    );
+    assert_eq!((five.unwrap(), zero.unwrap()), (Some("five".into()), None));
+    // Unknown count: a database past it is only found out by SELECT's error.
+    let err = mux
+        .database(99)
+        .get::<Option<String>>("k")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("SELECT 99"), "{err}");
+    assert!(!err.may_have_run(), "{err}");
+}
+
+/// A user who may read the database count but not SELECT: the pipelined
+/// SELECT fails, and the command written behind it says where it ran.
+#[tokio::test]
+async fn a_failed_pipelined_select_is_reported_and_later_switches_wait() {
+    let server = RedisServer::start();
+    let acl = [
+        "ACL", "SETUSER", "noselect", "on", "nopass", "~*", "+@all", "-select",
+    ];
+    assert_eq!(server.command(&acl).trim(), "+OK");
+    let mux = Multiplexer::connect(format!("{},user=noselect", server.addr()))
+        .await
+        .unwrap();
+    let err = mux.database(2).set("k", "v").await.unwrap_err();
+    let text = err.to_string();
+    assert_eq!(err.server_code(), Some("NOPERM"), "{text}");
+    assert!(err.may_have_run(), "{text}");
+    assert!(text.contains("ran in database 0"), "{text}");
+    // It did run, in database 0: the error says so truthfully.
+    assert_eq!(mux.database(0).get::<String>("k").await.unwrap(), "v");
+    // Next switch: a barrier, so nothing runs in the wrong database again.
+    let err = mux.database(3).set("k3", "v").await.unwrap_err();
+    assert!(!err.may_have_run(), "{err}");
+    assert!(!mux.database(0).exists("k3").await.unwrap());
 }
 
 #[tokio::test]

@@ -4,9 +4,17 @@
 //! The handshake is pipelined (one write, replies read in order): AUTH first
 //! when credentials are set, then HELLO 3 for RESP3, SELECT for a non-zero
 //! default database, CLIENT SETNAME, CLIENT SETINFO (ignored by servers that
-//! lack it), and a final PING that proves the server answers commands as the
-//! configured user. The same function runs for the first connect and for
-//! every reconnect, so a new connection is always in the same state.
+//! lack it), `CONFIG GET databases` (how many databases the server has, so
+//! the driver can pipeline SELECT and refuse a database that does not exist;
+//! ignored when refused, e.g. by ACL or a renamed CONFIG), and a final PING
+//! that proves the server answers commands as the configured user. The same
+//! function runs for the first connect and for every reconnect, so a new
+//! connection is always in the same state.
+//!
+//! What the handshake sends depends on the connection's [`Role`]: today the
+//! only role is the shared, multiplexed command connection; subscriber,
+//! replica (READONLY) and dedicated connections will differ here and
+//! nowhere else.
 
 use std::sync::Arc;
 
@@ -22,10 +30,24 @@ use crate::resp::{Decoder, Limits, Value};
 /// A connection that has passed the handshake.
 pub(crate) struct Established {
     pub(crate) stream: Stream,
+    pub(crate) session: Session,
+}
+
+/// What the handshake left the pipeline to know about a new connection.
+pub(crate) struct Session {
     /// Bytes read after the last handshake reply (normally empty).
     pub(crate) leftover: BytesMut,
     /// The database the connection is in.
     pub(crate) db: u32,
+    /// How many databases the server has (`CONFIG GET databases`), if it said.
+    pub(crate) databases: Option<u32>,
+}
+
+/// What a connection is for; decides its handshake.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Role {
+    /// The shared connection that carries every caller's commands.
+    Multiplexed,
 }
 
 /// What a failed step of the handshake means.
@@ -37,14 +59,20 @@ enum Step {
     Configured,
     /// CLIENT SETINFO: older servers do not know it; ignore failure.
     Optional,
+    /// CONFIG GET databases: the server's database count, if it tells.
+    Databases,
 }
 
 /// Connects to `endpoint` and runs the handshake, within `connectTimeout`.
-pub(crate) async fn connect(endpoint: Endpoint, config: Arc<Config>) -> Result<Established> {
+pub(crate) async fn connect(
+    endpoint: Endpoint,
+    config: Arc<Config>,
+    role: Role,
+) -> Result<Established> {
     let budget = config.connect_timeout;
     match tokio::time::timeout(
         budget,
-        connect_inner(&endpoint, &config, config.resp_limits),
+        connect_inner(&endpoint, &config, role, config.resp_limits),
     )
     .await
     {
@@ -63,11 +91,12 @@ pub(crate) async fn connect(endpoint: Endpoint, config: Arc<Config>) -> Result<E
 async fn connect_inner(
     endpoint: &Endpoint,
     config: &Config,
+    role: Role,
     limits: Limits,
 ) -> Result<Established> {
     let mut stream = transport::connect(endpoint, config).await?;
 
-    let steps = handshake_commands(config);
+    let steps = handshake_commands(config, role);
     let mut out = BytesMut::new();
     for (_, cmd) in &steps {
         out.extend_from_slice(&cmd.clone().into_bytes());
@@ -79,6 +108,7 @@ async fn connect_inner(
 
     let mut decoder = Decoder::new(limits);
     let mut buf = BytesMut::with_capacity(4096);
+    let mut databases = None;
     for (step, cmd) in &steps {
         let reply = loop {
             match decoder.decode(&mut buf) {
@@ -101,10 +131,14 @@ async fn connect_inner(
                 ));
             }
         };
+        if *step == Step::Databases {
+            databases = database_count(&reply);
+            continue;
+        }
         if let Value::Error(text) = &reply {
             let text = String::from_utf8_lossy(text).into_owned();
             match step {
-                Step::Optional => {}
+                Step::Optional | Step::Databases => {}
                 Step::Required if cmd.name() == "HELLO" => {
                     return Err(Error::connect(
                         endpoint,
@@ -125,13 +159,36 @@ async fn connect_inner(
     }
     Ok(Established {
         stream,
-        leftover: buf,
-        db: config.default_database,
+        session: Session {
+            leftover: buf,
+            db: config.default_database,
+            databases,
+        },
     })
 }
 
+/// The count from a `CONFIG GET databases` reply: `["databases", "16"]`
+/// in RESP2, `{databases: "16"}` in RESP3; `None` for anything else (an
+/// error, or a server that hides the setting).
+fn database_count(reply: &Value) -> Option<u32> {
+    let value = match reply {
+        Value::Array(items) => items.get(1)?,
+        Value::Map(pairs) => &pairs.first()?.1,
+        _ => return None,
+    };
+    let count = match value {
+        Value::BulkString(b) | Value::SimpleString(b) => {
+            std::str::from_utf8(b).ok()?.parse().ok()?
+        }
+        Value::Int(n) => u32::try_from(*n).ok()?,
+        _ => return None,
+    };
+    (count > 0).then_some(count)
+}
+
 /// The handshake's commands, in order.
-fn handshake_commands(config: &Config) -> Vec<(Step, Cmd)> {
+fn handshake_commands(config: &Config, role: Role) -> Vec<(Step, Cmd)> {
+    let Role::Multiplexed = role;
     let mut steps = Vec::new();
     // A user without a password still authenticates (as an ACL user with
     // `nopass`, which accepts any password), rather than being ignored.
@@ -174,6 +231,10 @@ fn handshake_commands(config: &Config) -> Vec<(Step, Cmd)> {
                 .arg(env!("CARGO_PKG_VERSION")),
         ));
     }
+    steps.push((
+        Step::Databases,
+        Cmd::new("CONFIG").arg("GET").arg("databases"),
+    ));
     steps.push((Step::Required, Cmd::new("PING")));
     steps
 }
@@ -193,7 +254,7 @@ mod tests {
             client_name: Some("web".into()),
             ..Config::default()
         };
-        let names: Vec<String> = handshake_commands(&config)
+        let names: Vec<String> = handshake_commands(&config, Role::Multiplexed)
             .iter()
             .map(|(_, c)| {
                 format!(
@@ -215,19 +276,42 @@ mod tests {
                 "CLIENT SETNAME",
                 "CLIENT SETINFO",
                 "CLIENT SETINFO",
+                "CONFIG GET",
                 "PING "
             ]
         );
     }
 
     #[test]
-    fn minimal_handshake_is_setinfo_and_ping() {
+    fn minimal_handshake_asks_the_database_count_and_pings() {
         let config = Config {
             set_lib: false,
             ..Config::default()
         };
-        let steps = handshake_commands(&config);
+        let steps = handshake_commands(&config, Role::Multiplexed);
         let names: Vec<&str> = steps.iter().map(|(_, c)| c.name()).collect();
-        assert_eq!(names, ["PING"]);
+        assert_eq!(names, ["CONFIG", "PING"]);
+    }
+
+    #[test]
+    fn database_count_is_read_from_resp2_and_resp3_replies() {
+        let bulk = |s: &'static str| Value::BulkString(s.into());
+        assert_eq!(
+            database_count(&Value::Array(vec![bulk("databases"), bulk("16")])),
+            Some(16)
+        );
+        assert_eq!(
+            database_count(&Value::Map(vec![(bulk("databases"), bulk("4"))])),
+            Some(4)
+        );
+        for reply in [
+            Value::Error("NOPERM this user has no permissions".into()),
+            Value::Array(vec![]),
+            Value::Array(vec![bulk("databases"), bulk("lots")]),
+            Value::Array(vec![bulk("databases"), bulk("0")]),
+            Value::Nil,
+        ] {
+            assert_eq!(database_count(&reply), None, "{reply:?}");
+        }
     }
 }

@@ -1,15 +1,33 @@
-//! One connection to one endpoint: the handle callers use, and the driver
+//! One connection to one endpoint: the handle routing uses, and the driver
 //! task behind it.
 //!
-//! Routing (which endpoint a command goes to) sits above this module; a
-//! [`ConnectionHandle`] only knows its own endpoint. Opening one connects
-//! (with `connectRetry` attempts, or not at all when `abortConnect=false`)
-//! and spawns the [`driver`] that owns the socket from then on.
+//! ```text
+//!  routing ──Request──▶ ConnectionHandle ──channel──▶ Driver
+//!                                                      ├─ Pipeline   backlog, FIFO, flush rule, delivery
+//!                                                      ├─ Lifecycle  transport + handshake, back-off
+//!                                                      ├─ Deadlines  one timer for every request
+//!                                                      └─ Heartbeat  stalls, keep-alive, pauses
+//! ```
+//!
+//! Routing (which endpoint a request goes to) sits above this module; a
+//! [`ConnectionHandle`] only knows its own endpoint. The contract between
+//! the two is in [`request`]. Opening a handle connects (with `connectRetry`
+//! attempts, or not at all when `abortConnect=false`) and spawns the driver
+//! that owns the transport from then on.
 
+mod deadlines;
 mod driver;
 mod handshake;
+mod heartbeat;
+mod lifecycle;
+mod pipeline;
+pub(crate) mod request;
 mod shared;
+mod timer;
 mod transport;
+
+#[cfg(test)]
+mod tests;
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -17,15 +35,16 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
-use driver::Driver;
-pub(crate) use driver::{command_name, Message, ReplySender, Request};
-use handshake::Established;
+use driver::{Driver, Message};
+use handshake::{Established, Role};
+use lifecycle::Connect;
+use request::{HandBack, Request};
 use shared::Shared;
 
 use crate::config::{Config, Endpoint};
 use crate::error::{Error, Result};
-use crate::events::Events;
-use crate::Stats;
+use crate::events::EventSink;
+use crate::stats::Stats;
 
 /// The caller's side of one connection: cheap to share, lock-free to use.
 pub(crate) struct ConnectionHandle {
@@ -39,26 +58,67 @@ impl ConnectionHandle {
     /// With `abortConnect=true` (the default) this tries `connectRetry`
     /// times and fails if no attempt succeeds; with `false` it returns at
     /// once and the driver keeps trying in the background while commands wait
-    /// in the backlog.
-    pub(crate) async fn open(endpoint: Endpoint, config: Arc<Config>) -> Result<ConnectionHandle> {
+    /// in the backlog. Events go to `events`; requests the driver gives back
+    /// go to `hand_back` (without one, none are given back).
+    pub(crate) async fn open(
+        endpoint: Endpoint,
+        config: Arc<Config>,
+        events: Arc<EventSink>,
+        hand_back: Option<HandBack>,
+    ) -> Result<ConnectionHandle> {
+        let connect: Connect = {
+            let (endpoint, config) = (endpoint.clone(), config.clone());
+            Arc::new(move || {
+                Box::pin(handshake::connect(
+                    endpoint.clone(),
+                    config.clone(),
+                    Role::Multiplexed,
+                ))
+            })
+        };
         let established = if config.abort_connect {
-            Some(first_connection(&endpoint, &config).await?)
+            Some(first_connection(&connect, &config).await?)
         } else {
             None
         };
-        let shared = Arc::new(Shared::new(endpoint));
-        let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(Driver::new(rx, shared.clone(), config, established));
-        Ok(ConnectionHandle { tx, shared })
+        let shared = Arc::new(Shared::new(endpoint, events));
+        Ok(ConnectionHandle::spawn(
+            shared,
+            config,
+            connect,
+            established,
+            hand_back,
+        ))
     }
 
-    /// Queues a request for the driver; fails if the multiplexer is closed.
+    /// Starts a driver over `connect` (a transport in production, an
+    /// in-memory pipe in tests).
+    fn spawn(
+        shared: Arc<Shared>,
+        config: Arc<Config>,
+        connect: Connect,
+        established: Option<Established>,
+        hand_back: Option<HandBack>,
+    ) -> ConnectionHandle {
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(Driver::new(
+            rx,
+            shared.clone(),
+            config,
+            connect,
+            established,
+            hand_back,
+        ));
+        ConnectionHandle { tx, shared }
+    }
+
+    /// Queues a request for the driver; fails if the connection is closed.
     pub(crate) fn send(&self, req: Request) -> Result<()> {
         if self.shared.closed.load(Ordering::Acquire) {
-            return Err(Error::closed(&command_name(&req.bytes)));
+            return Err(Error::closed(&req.name()));
         }
         self.tx.send(Message::Request(req)).map_err(|e| match e.0 {
-            Message::Request(req) => Error::closed(&command_name(&req.bytes)),
+            Message::Request(req) => Error::closed(&req.name()),
             Message::Close { .. } => Error::closed("?"),
         })
     }
@@ -79,20 +139,16 @@ impl ConnectionHandle {
     pub(crate) fn endpoint(&self) -> &Endpoint {
         &self.shared.endpoint
     }
-
-    pub(crate) fn events(&self) -> Events {
-        Events::new(self.shared.subscribe())
-    }
 }
 
 /// `abortConnect=true`: up to `connectRetry` attempts (at least one), spaced
 /// by the retry policy; the last error if none succeeds. A rejected password
 /// is final: retrying cannot fix it.
-async fn first_connection(endpoint: &Endpoint, config: &Arc<Config>) -> Result<Established> {
+async fn first_connection(connect: &Connect, config: &Config) -> Result<Established> {
     let attempts = config.connect_retry.max(1);
     let mut attempt = 0;
     loop {
-        match handshake::connect(endpoint.clone(), config.clone()).await {
+        match connect().await {
             Ok(est) => return Ok(est),
             Err(e) if e.kind() == crate::ErrorKind::Auth => return Err(e),
             Err(e) if attempt + 1 >= attempts => return Err(e),

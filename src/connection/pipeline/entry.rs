@@ -1,0 +1,292 @@
+//! An accepted request as the pipeline keeps it: in the backlog, then in
+//! the FIFO until its last reply arrives.
+//!
+//! Entries are per request, so they are kept small (88 bytes): group state
+//! (the replies gathered so far, a continuation) lives in a box that only
+//! groups and continuations pay for.
+
+use bytes::BytesMut;
+use tokio::time::Instant;
+
+use super::super::request::{command_name, Continuation, Gate, OnRedirect, ReplySender, Request};
+use crate::error::Error;
+use crate::resp::Value;
+
+/// Why an entry is in the FIFO.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum Kind {
+    /// A caller's awaited request.
+    Awaited,
+    /// A caller's fire-and-forget request.
+    FireAndForget,
+    /// A SELECT the pipeline inserted to switch the connection to the entry's `db`.
+    Select,
+    /// A keep-alive PING.
+    Ping,
+}
+
+/// Deadlines as 8-byte ticks (nanoseconds past a process-wide epoch, plus
+/// one; 0 for none) instead of a 16-byte `Option<Instant>`: with the group
+/// pointer and the flags, that keeps an entry at 88 bytes.
+pub(super) struct Deadline;
+
+impl Deadline {
+    /// The epoch: the first time it is asked for (a pipeline asks when it
+    /// is created, before any deadline exists). An instant before it would
+    /// be read back as the epoch itself.
+    pub(super) fn epoch() -> Instant {
+        static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+        *EPOCH.get_or_init(Instant::now)
+    }
+
+    fn ticks(at: Option<Instant>) -> u64 {
+        let Some(at) = at else { return 0 };
+        let nanos = at.saturating_duration_since(Deadline::epoch()).as_nanos();
+        u64::try_from(nanos).unwrap_or(u64::MAX - 1) + 1
+    }
+
+    fn instant(ticks: u64) -> Option<Instant> {
+        let nanos = ticks.checked_sub(1)?;
+        Some(Deadline::epoch() + std::time::Duration::from_nanos(nanos))
+    }
+}
+
+/// Bits of [`Entry::flags`].
+pub(super) mod flag {
+    /// Nothing else is written until this entry's replies have arrived.
+    pub(in super::super) const GATED: u8 = 1;
+    /// `MOVED`/`ASK` replies hand the request back instead of answering it.
+    pub(in super::super) const HAND_BACK: u8 = 2;
+    /// Written behind a pipelined SELECT that failed: it ran in another
+    /// database, so its reply is replaced by an error saying so.
+    pub(in super::super) const WRONG_DB: u8 = 4;
+}
+
+/// A group's progress, and a gated request's continuation.
+pub(super) struct Group {
+    /// Commands (and so replies) in the request.
+    pub(super) count: u32,
+    /// Replies arrived so far.
+    pub(super) replies: Vec<Value>,
+    pub(super) then: Option<Continuation>,
+}
+
+pub(super) struct Entry {
+    pub(super) bytes: BytesMut,
+    pub(super) reply: Option<ReplySender>,
+    /// When the caller stops waiting (for fire-and-forget: when the driver
+    /// stops trying to send it), as [`Deadline`] ticks; 0 (none) once it
+    /// expired: nobody wants it any more, so it is never sent again.
+    deadline: u64,
+    /// A caller's entry: its timeout in milliseconds, for the timeout
+    /// message (4 bytes rather than a 16-byte `Duration`). A SELECT: the
+    /// database the connection was in before it. One field for both keeps
+    /// the entry at 88 bytes; read it through `timeout()` and `previous_db()`.
+    aux: u32,
+    pub(super) db: u32,
+    /// Offset in this connection's output stream just past the entry's last byte.
+    pub(super) end: u64,
+    /// `None` for a single command without a continuation (the usual case).
+    pub(super) group: Option<Box<Group>>,
+    pub(super) kind: Kind,
+    pub(super) flags: u8,
+}
+
+impl Entry {
+    /// The entry for a caller's request; its deadline starts at `now` unless
+    /// the request already carries one (it was handed back and re-sent).
+    pub(super) fn from_request(req: Request, now: Instant) -> Entry {
+        let kind = if req.reply.is_some() {
+            Kind::Awaited
+        } else {
+            Kind::FireAndForget
+        };
+        let mut flags = 0;
+        let then = match req.gate {
+            Gate::Open => None,
+            Gate::UntilReplies => {
+                flags |= flag::GATED;
+                None
+            }
+            Gate::Then(then) => {
+                flags |= flag::GATED;
+                Some(then)
+            }
+        };
+        if req.on_redirect == OnRedirect::HandBack {
+            flags |= flag::HAND_BACK;
+        }
+        let group = (req.count > 1 || then.is_some()).then(|| {
+            Box::new(Group {
+                count: req.count,
+                replies: Vec::new(),
+                then,
+            })
+        });
+        Entry {
+            deadline: Deadline::ticks(Some(req.deadline.unwrap_or(now + req.timeout))),
+            aux: u32::try_from(req.timeout.as_millis()).unwrap_or(u32::MAX),
+            bytes: req.commands,
+            reply: req.reply,
+            db: req.db,
+            end: 0,
+            group,
+            kind,
+            flags,
+        }
+    }
+
+    /// An entry the pipeline adds itself (SELECT, PING): nobody awaits it.
+    pub(super) fn internal(bytes: BytesMut, db: u32, kind: Kind) -> Entry {
+        Entry {
+            bytes,
+            reply: None,
+            deadline: 0,
+            aux: 0,
+            db,
+            end: 0,
+            group: None,
+            kind,
+            flags: 0,
+        }
+    }
+
+    /// A SELECT of `db`, sent while the connection is in `from_db`.
+    pub(super) fn select(bytes: BytesMut, db: u32, from_db: u32) -> Entry {
+        Entry {
+            aux: from_db,
+            ..Entry::internal(bytes, db, Kind::Select)
+        }
+    }
+
+    /// A caller's timeout (zero for the pipeline's own entries).
+    pub(super) fn timeout(&self) -> std::time::Duration {
+        if self.is_callers() {
+            std::time::Duration::from_millis(u64::from(self.aux))
+        } else {
+            std::time::Duration::ZERO
+        }
+    }
+
+    /// For a SELECT: the database the connection was in before it.
+    pub(super) fn previous_db(&self) -> u32 {
+        if self.kind == Kind::Select {
+            self.aux
+        } else {
+            self.db
+        }
+    }
+
+    /// The request again, to hand back: same bytes, slot, deadline and gate.
+    pub(super) fn into_request(self) -> Request {
+        let timeout = self.timeout();
+        let deadline = self.deadline();
+        let (count, then) = match self.group {
+            Some(group) => (group.count, group.then),
+            None => (1, None),
+        };
+        let gate = match then {
+            Some(then) => Gate::Then(then),
+            None if self.flags & flag::GATED != 0 => Gate::UntilReplies,
+            None => Gate::Open,
+        };
+        Request {
+            commands: self.bytes,
+            count,
+            db: self.db,
+            reply: self.reply,
+            timeout,
+            deadline,
+            gate,
+            on_redirect: if self.flags & flag::HAND_BACK != 0 {
+                OnRedirect::HandBack
+            } else {
+                OnRedirect::Deliver
+            },
+        }
+    }
+
+    pub(super) fn name(&self) -> String {
+        command_name(&self.bytes)
+    }
+
+    pub(super) fn is_callers(&self) -> bool {
+        matches!(self.kind, Kind::Awaited | Kind::FireAndForget)
+    }
+
+    pub(super) fn is_gated(&self) -> bool {
+        self.flags & flag::GATED != 0
+    }
+
+    /// How many commands (and replies) the entry holds.
+    pub(super) fn count(&self) -> u32 {
+        self.group.as_ref().map_or(1, |g| g.count)
+    }
+
+    /// Replies gathered so far (only groups gather).
+    pub(super) fn replies_so_far(&self) -> u32 {
+        self.group.as_ref().map_or(0, |g| g.replies.len() as u32)
+    }
+
+    /// Offset of the entry's first byte in the output stream.
+    pub(super) fn start(&self) -> u64 {
+        self.end - self.bytes.len() as u64
+    }
+
+    /// Whether sending it (again) still serves someone: its deadline has not passed.
+    pub(super) fn still_wanted(&self) -> bool {
+        self.deadline != 0
+    }
+
+    /// When the caller stops waiting; `None` once it did.
+    pub(super) fn deadline(&self) -> Option<Instant> {
+        Deadline::instant(self.deadline)
+    }
+
+    /// The caller stopped waiting: the entry is never sent again.
+    pub(super) fn expire(&mut self) {
+        self.deadline = 0;
+    }
+
+    /// Makes the entry ready to be written again (after a "not executed"
+    /// reply or a lost connection): no replies gathered, no position.
+    pub(super) fn reset(&mut self) {
+        self.end = 0;
+        if let Some(group) = &mut self.group {
+            group.replies.clear();
+        }
+    }
+
+    /// Answers the caller (if still waiting) and drops the entry.
+    pub(super) fn fail(self, err: Error) {
+        if let Some(slot) = self.reply {
+            let _ = slot.send(Err(err));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadlines_round_trip_through_ticks() {
+        Deadline::epoch();
+        let now = Instant::now();
+        for at in [now, now + std::time::Duration::from_millis(1234)] {
+            assert_eq!(Deadline::instant(Deadline::ticks(Some(at))), Some(at));
+        }
+        assert_eq!(Deadline::ticks(None), 0);
+        assert_eq!(Deadline::instant(0), None);
+    }
+
+    #[test]
+    fn an_entry_stays_within_88_bytes() {
+        // Per in-flight request; tests/allocations.rs measures the total.
+        assert!(
+            std::mem::size_of::<Entry>() <= 88,
+            "{}",
+            std::mem::size_of::<Entry>()
+        );
+    }
+}
