@@ -389,6 +389,22 @@ async fn stalled_server_is_detected_and_the_connection_replaced() {
         .status()
         .unwrap()
         .success());
+    let stalled = wait_for_event(&mut events, Duration::from_secs(5), |e| {
+        matches!(e, ConnectionEvent::Stalled { .. })
+    })
+    .await;
+    match stalled {
+        ConnectionEvent::Stalled {
+            endpoint,
+            silent_for,
+            awaiting,
+        } => {
+            assert_eq!(endpoint, server.addr());
+            assert!(silent_for >= Duration::from_millis(300), "{silent_for:?}");
+            assert_eq!(awaiting, 1);
+        }
+        other => panic!("{other:?}"),
+    }
     wait_for_event(&mut events, Duration::from_secs(5), |e| {
         matches!(e, ConnectionEvent::Restored { .. })
     })
