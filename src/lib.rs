@@ -57,6 +57,7 @@ mod error;
 mod events;
 mod multiplexer;
 pub mod resp;
+pub mod table;
 
 pub use cmd::{Cmd, CommandFlags, FromValue, ToArg};
 pub use commands::SetOptions;
