@@ -7,7 +7,7 @@
 //! so it agrees with `COMMAND GETKEYS`:
 //!
 //! 1. Find the command (`argv[0]`), and for a container (CLIENT, OBJECT,
-//!    ...) the subcommand (`argv[1]`); check the arity.
+//!    ...) the subcommand (`argv[1]`); if it takes keys, check the arity.
 //! 2. For each key spec, begin the search at an index or after a keyword
 //!    (searched forward from a positive `startfrom`, backward from a
 //!    negative one), then take a range (`lastkey`, `keystep`, `limit`) or
@@ -393,6 +393,16 @@ impl<'a> KeySearch<'a> {
         } else {
             top
         };
+        // Like the server, a command without keys has none whatever its
+        // arguments; only then does the argument count matter.
+        let searchable = info.flags().contains(Flags::MOVABLEKEYS)
+            || info
+                .key_specs()
+                .iter()
+                .any(|spec| spec.is_key() || self.include_not_keys);
+        if !searchable {
+            return Ok(Keys::default());
+        }
         if !info.accepts_arg_count(argv.argc()) {
             return Err(KeyError::WrongArity {
                 command: info.name().to_owned(),
@@ -1120,8 +1130,10 @@ mod tests {
             }
         );
         assert!(err.is_unknown_command());
-        // A container alone is looked up as itself, and its arity fails.
-        assert!(matches!(error(&["OBJECT"]), KeyError::WrongArity { .. }));
+        // A container alone is looked up as itself: it has no keys.
+        assert!(keys_in_args(&["OBJECT"]).unwrap().is_empty());
+        // Keyless commands have no keys whatever their arguments, as GETKEYS says.
+        assert!(keys_in_args(&["PING", "a", "b", "c"]).unwrap().is_empty());
         // "client|list" is a table name, not a command on the wire.
         assert!(error(&["client|list"]).is_unknown_command());
     }
