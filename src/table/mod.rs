@@ -30,7 +30,7 @@
 //! assert!(get.flags().contains(Flags::READONLY | Flags::FAST));
 //! assert_eq!(get.group(), Some("string"));
 //!
-//! let keys = table::keys_in_args(&[b"MSET", b"a", b"1", b"b", b"2"]).unwrap();
+//! let keys = table::keys_in_args(&["MSET", "a", "1", "b", "2"]).unwrap();
 //! assert_eq!(keys.indices().collect::<Vec<_>>(), vec![1, 3]);
 //! ```
 
