@@ -1436,4 +1436,76 @@ mod tests {
         }
         assert_eq!(keys_in_encoded(b"*0\r\n").unwrap_err(), KeyError::Empty);
     }
+
+    /// Every command form of the table as the words that start its line.
+    fn command_words() -> Vec<Vec<String>> {
+        crate::table::commands()
+            .flat_map(|c| std::iter::once(c).chain(c.subcommands()))
+            .map(|c| c.name().split('|').map(str::to_owned).collect())
+            .collect()
+    }
+
+    /// Arguments that exercise the algorithm: counts (good, zero, negative,
+    /// huge, not numbers), the keywords specs and rules look for, and words.
+    fn argument() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        prop_oneof![
+            (0i64..6).prop_map(|n| n.to_string()),
+            Just("-1".to_owned()),
+            Just("99999999999".to_owned()),
+            Just("01".to_owned()),
+            prop::sample::select(vec![
+                "STREAMS",
+                "STORE",
+                "STOREDIST",
+                "KEYS",
+                "BY",
+                "GET",
+                "LIMIT",
+                "BLOCK",
+                "AUTH",
+                "AUTH2",
+                "w_*",
+                "#",
+                "",
+            ])
+            .prop_map(str::to_owned),
+            "[a-z]{1,3}",
+        ]
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn prop_arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..96)) {
+            if let Ok(keys) = keys_in_encoded(&bytes) {
+                for key in &keys {
+                    proptest::prop_assert!(key.range().end <= bytes.len());
+                }
+            }
+        }
+
+        #[test]
+        fn prop_both_entry_points_agree_and_stay_in_bounds(
+            command in proptest::sample::select(command_words()),
+            rest in proptest::collection::vec(argument(), 0..10),
+        ) {
+            let mut args = command;
+            args.extend(rest);
+            let mut encoded = bytes::BytesMut::new();
+            crate::resp::encode_command(&mut encoded, args.iter());
+            let from_args = keys_in_args(&args);
+            let from_bytes = keys_in_encoded(&encoded);
+            match (&from_args, &from_bytes) {
+                (Ok(a), Ok(b)) => {
+                    proptest::prop_assert_eq!(a.indices().collect::<Vec<_>>(), b.indices().collect::<Vec<_>>());
+                    for key in b {
+                        proptest::prop_assert!(key.index() < args.len());
+                        proptest::prop_assert_eq!(&encoded[key.range()], args[key.index()].as_bytes());
+                    }
+                }
+                (Err(a), Err(b)) => proptest::prop_assert_eq!(a, b),
+                _ => proptest::prop_assert!(false, "{:?} vs {:?}", from_args, from_bytes),
+            }
+        }
+    }
 }
