@@ -79,7 +79,7 @@ const STATEFUL_CLIENT: &[&str] = &["REPLY", "TRACKING", "SETNAME", "SETINFO"];
 /// read-only introspection that changes nothing. Each entry: the table's
 /// name, a first argument that makes it change something after all (then it
 /// is refused), and why it is allowed.
-pub(crate) const ALLOWED_ADMIN: &[(&str, Option<&str>, &str)] = &[
+const ALLOWED_ADMIN: &[(&str, Option<&str>, &str)] = &[
     ("config|get", None, "reads settings"),
     ("client|list", None, "lists connections"),
     ("slowlog|get", None, "reads the slow log"),
@@ -110,7 +110,7 @@ pub(crate) const ALLOWED_ADMIN: &[(&str, Option<&str>, &str)] = &[
 /// `@dangerous`), refused unless `allowAdmin=true`; also what a command
 /// newer than the table meets. A `None` subcommand list means every form of
 /// the command; otherwise only the listed subcommands.
-pub(crate) const ADMIN: &[(&str, Option<&[&str]>)] = &[
+const ADMIN: &[(&str, Option<&[&str]>)] = &[
     ("FLUSHALL", None),
     ("FLUSHDB", None),
     ("SWAPDB", None),
