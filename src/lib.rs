@@ -59,6 +59,7 @@ mod multiplexer;
 pub mod resp;
 mod router;
 mod stats;
+pub mod table;
 
 pub use cmd::{Cmd, CommandFlags, FromValue, ReplicaPreference, ToArg};
 pub use commands::SetOptions;

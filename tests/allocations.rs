@@ -3,6 +3,8 @@
 //! A GET round trip should cost two allocations of the library's own: the
 //! command's buffer and the reply slot. The reply itself is a slice of the
 //! read buffer (`Bytes`), and the driver's buffers and queues are reused.
+//! Finding the keys of an everyday command (for prefixing or routing)
+//! allocates nothing at all.
 //! Counting is deterministic (unlike timing), so this is a test, not a
 //! benchmark.
 
@@ -161,4 +163,42 @@ fn an_in_flight_request_holds_at_most_400_bytes_beyond_its_payload() {
             c.await.unwrap();
         }
     });
+}
+
+#[test]
+fn finding_the_keys_of_everyday_commands_allocates_nothing() {
+    let _serial = serial();
+    let set = redmux::Cmd::new("SET")
+        .key("user:7")
+        .arg("v")
+        .arg("EX")
+        .arg(10)
+        .into_bytes();
+    let eval = redmux::Cmd::new("EVAL")
+        .arg("return 1")
+        .arg(2)
+        .key("a")
+        .key("b")
+        .into_bytes();
+    let argv: [&[u8]; 5] = [b"MSET", b"a", b"1", b"b", b"2"];
+    const N: u64 = 1_000;
+    // The harness's other threads may allocate meanwhile (printing another
+    // test's result); a round with none of that shows the true count.
+    let mut fewest = u64::MAX;
+    for _ in 0..5 {
+        let before = ALLOCATIONS.load(Relaxed);
+        let mut found = 0;
+        for _ in 0..N {
+            found += redmux::table::keys_in_encoded(&set).unwrap().len();
+            found += redmux::table::keys_in_encoded(&eval).unwrap().len();
+            found += redmux::table::keys_in_args(&argv).unwrap().len();
+            found += usize::from(redmux::table::lookup("client|list").is_some());
+        }
+        fewest = fewest.min(ALLOCATIONS.load(Relaxed) - before);
+        assert_eq!(found as u64, N * 6);
+    }
+    assert_eq!(
+        fewest, 0,
+        "key extraction allocated {fewest} times in {N} rounds"
+    );
 }
