@@ -658,3 +658,38 @@ async fn commands_of_one_caller_arrive_in_order() {
     let list: Vec<i64> = db.execute("LRANGE", ["order", "0", "-1"]).await.unwrap();
     assert_eq!(list, (0..1000).collect::<Vec<i64>>());
 }
+
+/// Command info and key positions come from the static table without asking
+/// the server; a name neither knows is a clear error.
+#[tokio::test]
+async fn command_info_and_keys_come_from_the_table_and_the_server() {
+    let server = RedisServer::start();
+    let db = connect(&server).await.database(0);
+    let before = server.command_calls("command|info");
+    let info = db.command_info("ZUNIONSTORE").await.unwrap();
+    assert_eq!(info.name(), "zunionstore");
+    let cmd = redmux::Cmd::new("ZUNIONSTORE")
+        .key("dst")
+        .arg(2)
+        .key("a")
+        .key("b");
+    let keys = db.keys_of(&cmd).await.unwrap();
+    assert_eq!(keys.indices().collect::<Vec<_>>(), vec![1, 3, 4]);
+    assert_eq!(
+        server.command_calls("command|info"),
+        before,
+        "the table answered"
+    );
+
+    let err = db.command_info("no.such.command").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Server, "{err}");
+    assert!(err.to_string().contains("no.such.command"), "{err}");
+    assert_eq!(
+        server.command_calls("command|info"),
+        before + 1,
+        "the server was asked"
+    );
+    let bad = redmux::Cmd::new("EVAL").arg("return 1").arg(5).key("a");
+    let err = db.keys_of(&bad).await.unwrap_err();
+    assert!(err.to_string().contains("numkeys"), "{err}");
+}

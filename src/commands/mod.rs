@@ -2,6 +2,7 @@
 //! and returns a [`Call`](crate::Call); nothing is sent until it is awaited
 //! or fired. Methods link their Redis documentation page.
 
+mod introspection;
 mod keys;
 mod server;
 mod strings;

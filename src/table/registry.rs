@@ -56,10 +56,8 @@ pub(crate) struct Registry {
 }
 
 /// The registry of the generated table, shared by the whole process.
-#[allow(dead_code)] // First users: key prefixing and cluster routing.
 pub(crate) static REGISTRY: Registry = Registry::new(COMMANDS);
 
-#[cfg_attr(not(test), allow(dead_code))] // First users: key prefixing and cluster routing.
 impl Registry {
     /// A registry over `table` (sorted by name, as the generated one is).
     pub(crate) const fn new(table: &'static [CommandInfo]) -> Registry {
@@ -85,6 +83,7 @@ impl Registry {
     }
 
     /// How many commands were learned.
+    #[cfg(test)]
     pub(crate) fn learned_count(&self) -> usize {
         self.learned
             .read()
