@@ -42,6 +42,12 @@ pub trait BenchClient: Clone + Send + Sync + 'static {
         value: &'a Bytes,
     ) -> impl Future<Output = Result<(), String>> + Send + 'a;
 
+    /// A handle on database `db` sharing this one's connection, if the
+    /// client can do that (redmux only).
+    fn on_database(&self, _db: u32) -> Option<Self> {
+        None
+    }
+
     /// redmux only: (commands written, socket write calls) so far.
     fn write_stats(&self) -> Option<(u64, u64)> {
         None
@@ -88,6 +94,12 @@ impl BenchClient for Redmux {
             Ok(false) => Err("SET returned false (nil) without a condition".to_owned()),
             Err(e) => Err(e.to_string()),
         }
+    }
+
+    fn on_database(&self, db: u32) -> Option<Redmux> {
+        Some(Redmux {
+            db: self.db.multiplexer().database(db),
+        })
     }
 
     fn write_stats(&self) -> Option<(u64, u64)> {

@@ -116,7 +116,7 @@ fn parse_options(args: &[String]) -> Options {
         duration: Duration::from_secs(if quick { 1 } else { 3 }),
         warmup: Duration::ZERO,
         workloads: if quick {
-            ["get16", "set1k", "hol"]
+            ["get16", "get16db", "set1k", "hol"]
                 .iter()
                 .filter_map(|id| workload::workload(id))
                 .collect()
@@ -313,7 +313,11 @@ fn measure_all(o: &Options, args: &[String]) -> Results {
         .iter()
         .flat_map(|w| {
             tasks_for(w, &o.tasks).into_iter().flat_map(move |t| {
-                (0..o.rounds).flat_map(move |r| (0..o.clients.len()).map(move |c| (*w, t, r, c)))
+                (0..o.rounds).flat_map(move |r| {
+                    (0..o.clients.len())
+                        .filter(move |&c| w.kind != Kind::MixedDb || c == 0)
+                        .map(move |c| (*w, t, r, c))
+                })
             })
         })
         .collect();
@@ -328,6 +332,7 @@ fn measure_all(o: &Options, args: &[String]) -> Results {
     let mut runs = Vec::with_capacity(total);
     let runs_began = Instant::now();
     let mut populated = String::new();
+    let redmux = "redmux".to_owned();
     for (i, &(w, tasks, round, slot)) in plan.iter().enumerate() {
         if populated != w.id {
             workload::populate(&mut raw, w).unwrap_or_else(|e| panic!("populating {}: {e}", w.id));
@@ -336,7 +341,7 @@ fn measure_all(o: &Options, args: &[String]) -> Results {
         let reference_test = match w.kind {
             Kind::Get => Some("get"),
             Kind::Set => Some("set"),
-            Kind::Hol => None,
+            Kind::Hol | Kind::MixedDb => None,
         };
         if let Some(test) =
             reference_test.filter(|_| slot == 0 && tasks == tasks_for(w, &o.tasks)[0])
@@ -370,7 +375,12 @@ fn measure_all(o: &Options, args: &[String]) -> Results {
             }
         }
         // Rotate the order of the clients each round.
-        let client = &o.clients[(slot + round) % o.clients.len()];
+        // The mixed-database workload runs redmux alone (one slot per round).
+        let client = if w.kind == Kind::MixedDb {
+            &redmux
+        } else {
+            &o.clients[(slot + round) % o.clients.len()]
+        };
         let spec = Spec {
             client: client.clone(),
             workload: w,

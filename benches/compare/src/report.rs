@@ -251,8 +251,11 @@ pub fn render(results: &Results) -> String {
         let refs = match w.kind {
             Kind::Get => Some("get"),
             Kind::Set => Some("set"),
-            Kind::Hol => None,
+            Kind::Hol | Kind::MixedDb => None,
         };
+        if w.kind == Kind::MixedDb {
+            mixed_databases(&mut out, results, &tasks);
+        }
         if let Some(test) = refs {
             let p1 = reference(results, test, w.size, 1);
             let p256 = reference(results, test, w.size, 256);
@@ -415,6 +418,34 @@ pub fn render(results: &Results) -> String {
         out.push('\n');
     }
     out
+}
+
+/// The mixed-database workload against redmux's single-database GET 16 B
+/// of the same run: the cost of switching databases on a shared connection.
+fn mixed_databases(out: &mut String, results: &Results, tasks: &[usize]) {
+    let _ = writeln!(
+        out,
+        "One task in {} reads database {} (its SELECTs pipelined with the commands around them); \
+         compared with redmux's GET 16 B on one database in the same run:\n",
+        workload::OTHER_DB_EVERY,
+        workload::OTHER_DB
+    );
+    let _ = writeln!(
+        out,
+        "| tasks | one database, ops/s | 1/4 on database 2, ops/s | ratio |"
+    );
+    let _ = writeln!(out, "|---:|---:|---:|---:|");
+    for &t in tasks {
+        let one = ops(results, "get16", t, "redmux");
+        let mixed = ops(results, "get16db", t, "redmux");
+        let ratio = match (one, mixed) {
+            (Some(a), Some(b)) if a > 0.0 => format!("{:.2}×", b / a),
+            _ => "–".to_owned(),
+        };
+        let show = |x: Option<f64>| x.map_or("–".to_owned(), thousands);
+        let _ = writeln!(out, "| {t} | {} | {} | {ratio} |", show(one), show(mixed));
+    }
+    out.push('\n');
 }
 
 fn headline(out: &mut String, results: &Results) {

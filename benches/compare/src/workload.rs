@@ -20,7 +20,18 @@ pub enum Kind {
     Set,
     /// Head-of-line: 99% GET of 64 B values, 1% GET of 100 KB values.
     Hol,
+    /// GET, with one task in [`OTHER_DB_EVERY`] on database [`OTHER_DB`]
+    /// (redmux only: the others need a connection per database).
+    MixedDb,
 }
+
+/// The database the mixed-database workload's other tasks use.
+pub const OTHER_DB: u32 = 2;
+/// One task in this many uses [`OTHER_DB`] (1/4).
+pub const OTHER_DB_EVERY: usize = 4;
+/// Key #i of [`OTHER_DB`] holds the value of key #(i + this) of database 0,
+/// so a reply from the wrong database fails the content check.
+pub const OTHER_DB_SHIFT: usize = 500;
 
 pub struct Workload {
     pub id: &'static str,
@@ -72,6 +83,12 @@ pub const WORKLOADS: &[Workload] = &[
         size: 100 * 1024,
     },
     Workload {
+        id: "get16db",
+        title: "GET 16 B, 1 task in 4 on database 2 (redmux only)",
+        kind: Kind::MixedDb,
+        size: 16,
+    },
+    Workload {
         id: "hol",
         title: "Head-of-line: 99% GET 64 B + 1% GET 100 KB",
         kind: Kind::Hol,
@@ -98,7 +115,7 @@ pub fn key_names(prefix: &str, count: usize) -> Vec<String> {
 
 fn prefix(w: &Workload) -> String {
     match w.kind {
-        Kind::Get => format!("get:{}", w.size),
+        Kind::Get | Kind::MixedDb => format!("get:{}", w.size),
         Kind::Set => format!("set:{}", w.size),
         Kind::Hol => "hol:s".to_owned(),
     }
@@ -142,6 +159,21 @@ pub fn populate(raw: &mut Raw, w: &Workload) -> Result<(), String> {
     };
     match w.kind {
         Kind::Get => sets(&prefix(w), w.size),
+        Kind::MixedDb => {
+            sets(&prefix(w), w.size)?;
+            raw.command(&[b"SELECT", OTHER_DB.to_string().as_bytes()])?;
+            let cmds: Vec<Vec<Vec<u8>>> = key_names(&prefix(w), key_count(w.size))
+                .into_iter()
+                .enumerate()
+                .map(|(i, k)| {
+                    let value = value_for(i + OTHER_DB_SHIFT, w.size);
+                    vec![b"SET".to_vec(), k.into_bytes(), value]
+                })
+                .collect();
+            let done = raw.pipeline(&cmds);
+            raw.command(&[b"SELECT", b"0"])?;
+            done
+        }
         Kind::Set => Ok(()),
         Kind::Hol => {
             sets(&prefix(w), w.size)?;
@@ -320,7 +352,18 @@ async fn measure<C: BenchClient>(client: C, spec: &Spec) -> Result<RunResult, St
 
     let mut handles = Vec::with_capacity(spec.tasks);
     for t in 0..spec.tasks {
-        let mut c = client.clone();
+        let other_db = w.kind == Kind::MixedDb && t % OTHER_DB_EVERY == OTHER_DB_EVERY - 1;
+        let mut c = if other_db {
+            client.on_database(OTHER_DB).ok_or_else(|| {
+                format!(
+                    "{} cannot share one connection between databases",
+                    spec.client
+                )
+            })?
+        } else {
+            client.clone()
+        };
+        let shift = if other_db { OTHER_DB_SHIFT } else { 0 };
         let shared = shared.clone();
         let keys = keys.clone();
         let large_keys = large_keys.clone();
@@ -338,11 +381,12 @@ async fn measure<C: BenchClient>(client: C, spec: &Spec) -> Result<RunResult, St
                 let full = n % 1000 == 0;
                 let began = Instant::now();
                 let (outcome, large) = match kind {
-                    Kind::Get => {
+                    Kind::Get | Kind::MixedDb => {
                         let r = c.get(&keys[index]).await;
                         (
                             r.and_then(|v| {
-                                check_value(v.as_ref().map(|v| v.as_ref()), index, size, full)
+                                let got = v.as_ref().map(|v| v.as_ref());
+                                check_value(got, index + shift, size, full)
                             }),
                             false,
                         )
