@@ -244,6 +244,20 @@ mod tests {
         check(name, &args, admin).err().map(|e| e.kind())
     }
 
+    /// Refused as admin without `allowAdmin`, allowed with it.
+    fn assert_admin_only(name: &str, args: &[&str]) {
+        assert_eq!(
+            kind(name, args, false),
+            Some(ErrorKind::AdminRefused),
+            "{name} {args:?}"
+        );
+        assert_eq!(
+            kind(name, args, true),
+            None,
+            "{name} {args:?} with allowAdmin"
+        );
+    }
+
     #[test]
     fn blocking_commands_are_refused_in_any_case() {
         for name in [
@@ -460,16 +474,7 @@ mod tests {
             ("client", &["UNBLOCK", "7"][..]),
             ("ACL", &["LOG", "reset"][..]),
         ] {
-            assert_eq!(
-                kind(name, args, false),
-                Some(ErrorKind::AdminRefused),
-                "{name} {args:?}"
-            );
-            assert_eq!(
-                kind(name, args, true),
-                None,
-                "{name} {args:?} with allowAdmin"
-            );
+            assert_admin_only(name, args);
         }
         let text = check("client", &[b"unblock", b"7"], false)
             .unwrap_err()
@@ -566,16 +571,7 @@ mod tests {
             ("CLUSTER", &["SET-CONFIG-EPOCH", "1"][..]),
             ("CLUSTER", &["BUMPEPOCH"][..]),
         ] {
-            assert_eq!(
-                kind(name, args, false),
-                Some(ErrorKind::AdminRefused),
-                "{name} {args:?}"
-            );
-            assert_eq!(
-                kind(name, args, true),
-                None,
-                "{name} {args:?} with allowAdmin"
-            );
+            assert_admin_only(name, args);
         }
     }
 
