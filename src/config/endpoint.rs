@@ -1,43 +1,138 @@
-//! Server addresses: the [`Endpoint`] type and the parser for the
-//! `host`, `host:port`, `[ipv6]` and `[ipv6]:port` forms that both the
-//! StackExchange.Redis string and URLs use.
+//! Server addresses: the [`Endpoint`] type (TCP host and port, or a Unix
+//! socket path) and the parser for the `host`, `host:port`, `[ipv6]` and
+//! `[ipv6]:port` forms that both the StackExchange.Redis string and URLs use.
 
 use std::fmt;
+use std::path::{Path, PathBuf};
 
 use super::ConfigError;
 
 /// Port used when an endpoint does not name one.
 pub(super) const DEFAULT_PORT: u16 = 6379;
 
-/// A server address: a host name or IP address plus a TCP port.
+/// Where a server listens: a TCP host and port, or a Unix domain socket.
 ///
 /// `Display` prints `host:port`, with IPv6 addresses in brackets
-/// (`[::1]:6379`), which is also the form [`Config::parse`](super::Config::parse) accepts.
+/// (`[::1]:6379`), or the socket's path: the forms
+/// [`Config::parse`](super::Config::parse) accepts.
+///
+/// More transports may be added, so matches need a `_` arm; the accessors
+/// answer `None` for what a variant does not have.
+///
+/// ```
+/// use redmux::Endpoint;
+///
+/// let tcp = Endpoint::tcp("cache1", 6380);
+/// assert_eq!((tcp.host(), tcp.port()), (Some("cache1"), Some(6380)));
+/// assert_eq!(tcp.to_string(), "cache1:6380");
+/// assert_eq!(Endpoint::tcp("::1", 6379).to_string(), "[::1]:6379");
+///
+/// let unix = Endpoint::unix("/run/redis/redis.sock");
+/// assert_eq!(unix.host(), None);
+/// assert_eq!(unix.to_string(), "/run/redis/redis.sock");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Endpoint {
-    /// Host name or IP address, without brackets for IPv6 (`::1`).
-    pub host: String,
-    /// TCP port, 6379 unless the configuration named another.
-    pub port: u16,
+#[non_exhaustive]
+pub enum Endpoint {
+    /// A TCP address; with `ssl=true` the connection is TLS over it.
+    Tcp {
+        /// Host name or IP address, without brackets for IPv6 (`::1`).
+        host: String,
+        /// TCP port, 6379 unless the configuration named another.
+        port: u16,
+    },
+    /// A Unix domain socket (the server's `unixsocket` setting).
+    Unix {
+        /// The socket file's path.
+        path: PathBuf,
+    },
 }
 
 impl Endpoint {
-    /// Creates an endpoint from a host (name or IP address; IPv6 without
+    /// A TCP endpoint from a host (name or IP address; IPv6 without
     /// brackets) and a port. No validation is done here.
-    pub fn new(host: impl Into<String>, port: u16) -> Self {
-        Endpoint {
+    ///
+    /// ```
+    /// let e = redmux::Endpoint::tcp("10.0.0.5", 6379);
+    /// assert_eq!(e.to_string(), "10.0.0.5:6379");
+    /// ```
+    pub fn tcp(host: impl Into<String>, port: u16) -> Self {
+        Endpoint::Tcp {
             host: host.into(),
             port,
+        }
+    }
+
+    /// The same as [`Endpoint::tcp`], kept for code written before Unix
+    /// sockets were supported.
+    ///
+    /// ```
+    /// use redmux::Endpoint;
+    /// assert_eq!(Endpoint::new("h", 1), Endpoint::tcp("h", 1));
+    /// ```
+    pub fn new(host: impl Into<String>, port: u16) -> Self {
+        Endpoint::tcp(host, port)
+    }
+
+    /// A Unix domain socket endpoint. No validation is done here; a
+    /// configuration string recognises a socket by its leading `/`, so give
+    /// an absolute path if the configuration is printed and parsed again.
+    ///
+    /// ```
+    /// let e = redmux::Endpoint::unix("/var/run/redis.sock");
+    /// assert_eq!(e.path(), Some(std::path::Path::new("/var/run/redis.sock")));
+    /// ```
+    pub fn unix(path: impl Into<PathBuf>) -> Self {
+        Endpoint::Unix { path: path.into() }
+    }
+
+    /// The host of a TCP endpoint; `None` for a Unix socket.
+    ///
+    /// ```
+    /// assert_eq!(redmux::Endpoint::tcp("h", 1).host(), Some("h"));
+    /// assert_eq!(redmux::Endpoint::unix("/s").host(), None);
+    /// ```
+    pub fn host(&self) -> Option<&str> {
+        match self {
+            Endpoint::Tcp { host, .. } => Some(host),
+            Endpoint::Unix { .. } => None,
+        }
+    }
+
+    /// The port of a TCP endpoint; `None` for a Unix socket.
+    ///
+    /// ```
+    /// assert_eq!(redmux::Endpoint::tcp("h", 7000).port(), Some(7000));
+    /// assert_eq!(redmux::Endpoint::unix("/s").port(), None);
+    /// ```
+    pub fn port(&self) -> Option<u16> {
+        match self {
+            Endpoint::Tcp { port, .. } => Some(*port),
+            Endpoint::Unix { .. } => None,
+        }
+    }
+
+    /// The socket path of a Unix endpoint; `None` for TCP.
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// assert_eq!(redmux::Endpoint::unix("/s").path(), Some(Path::new("/s")));
+    /// assert_eq!(redmux::Endpoint::tcp("h", 1).path(), None);
+    /// ```
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            Endpoint::Tcp { .. } => None,
+            Endpoint::Unix { path } => Some(path),
         }
     }
 }
 
 impl fmt::Display for Endpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.host.contains(':') {
-            write!(f, "[{}]:{}", self.host, self.port)
-        } else {
-            write!(f, "{}:{}", self.host, self.port)
+        match self {
+            Endpoint::Tcp { host, port } if host.contains(':') => write!(f, "[{host}]:{port}"),
+            Endpoint::Tcp { host, port } => write!(f, "{host}:{port}"),
+            Endpoint::Unix { path } => write!(f, "{}", path.display()),
         }
     }
 }
@@ -209,7 +304,7 @@ mod tests {
             assert!(e.message.contains("1 to 65535"), "{e}");
             assert!(e.message.contains(input), "{e}");
         }
-        assert_eq!(parse_ok("h:65535").endpoints[0].port, 65535);
+        assert_eq!(parse_ok("h:65535").endpoints[0].port(), Some(65535));
         let e = parse_err("redis://h:0");
         assert!(e.message.contains("1 to 65535"), "{e}");
     }

@@ -270,7 +270,7 @@ impl Config {
     /// // StackExchange.Redis form: endpoints and key=value options.
     /// let c = Config::parse("cache1:6380,cache2,syncTimeout=2000,abortConnect=false")?;
     /// assert_eq!(c.endpoints.len(), 2);
-    /// assert_eq!(c.endpoints[1].port, 6379);
+    /// assert_eq!(c.endpoints[1].port(), Some(6379));
     /// assert_eq!(c.sync_timeout, Duration::from_millis(2000));
     /// assert!(!c.abort_connect);
     ///

@@ -24,7 +24,14 @@ pub(crate) type Stream = Box<dyn Io>;
 
 /// Opens a transport to `endpoint` (no handshake yet).
 pub(crate) async fn connect(endpoint: &Endpoint, _config: &Config) -> Result<Stream> {
-    let stream = TcpStream::connect((endpoint.host.as_str(), endpoint.port))
+    let Endpoint::Tcp { host, port } = endpoint else {
+        return Err(Error::connect(
+            endpoint,
+            "only TCP endpoints are supported yet",
+            None,
+        ));
+    };
+    let stream = TcpStream::connect((host.as_str(), *port))
         .await
         .map_err(|e| connect_error(endpoint, e))?;
     // Nagle's algorithm would hold small commands back for up to 40 ms
