@@ -206,14 +206,7 @@ pub(super) fn parse_endpoint(text: &str) -> Result<Endpoint, EndpointProblem> {
         if port.is_some_and(|p| p.contains(':')) {
             return Err(EndpointProblem::UnbracketedIpv6);
         }
-        if host.is_empty() {
-            return Err(EndpointProblem::EmptyHost);
-        }
-        let bad_char =
-            |c: char| c.is_whitespace() || c.is_control() || "/?#@[],=\\\"'<>%".contains(c);
-        if host.chars().any(bad_char) {
-            return Err(EndpointProblem::BadHost);
-        }
+        check_host_name(host)?;
         (host, port)
     };
     let port = match port {
@@ -221,6 +214,20 @@ pub(super) fn parse_endpoint(text: &str) -> Result<Endpoint, EndpointProblem> {
         Some(p) => parse_port(p).ok_or_else(|| EndpointProblem::BadPort(p.to_owned()))?,
     };
     Ok(Endpoint::new(host, port))
+}
+
+/// Checks a host name or IPv4 address (not an IPv6 one): not empty, and
+/// none of the characters that would make it ambiguous in a configuration
+/// string, a URL or a log line.
+pub(super) fn check_host_name(host: &str) -> Result<(), EndpointProblem> {
+    if host.is_empty() {
+        return Err(EndpointProblem::EmptyHost);
+    }
+    let bad_char = |c: char| c.is_whitespace() || c.is_control() || "/?#@[],=\\\"'<>%".contains(c);
+    if host.chars().any(bad_char) {
+        return Err(EndpointProblem::BadHost);
+    }
+    Ok(())
 }
 
 fn parse_port(text: &str) -> Option<u16> {

@@ -290,7 +290,7 @@ impl Config {
     pub fn parse(s: &str) -> Result<Config, ConfigError> {
         let s = s.trim();
         match url::url_scheme(s) {
-            Some(scheme) => url::parse_url(scheme, &s[scheme.len() + 3..]),
+            Some(scheme) => url::parse_url(scheme, s),
             None => string::parse_se_string(s),
         }
     }

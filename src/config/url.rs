@@ -5,9 +5,14 @@
 //! and query values are percent-decoded; a decoding problem names the part
 //! but never quotes password text.
 
-use super::endpoint::parse_endpoint;
+use std::borrow::Cow;
+
+use ::url::{Host, ParseError, Url};
+use percent_encoding::percent_decode_str;
+
+use super::endpoint::{check_host_name, EndpointProblem, DEFAULT_PORT};
 use super::keys::{apply_option, is_secret_key, non_empty, parse_u32, SUPPORTED_KEYS};
-use super::{Config, ConfigError, Password};
+use super::{Config, ConfigError, Endpoint, Password};
 
 /// Returns the scheme if `s` starts with `scheme://`.
 pub(super) fn url_scheme(s: &str) -> Option<&str> {
@@ -20,7 +25,8 @@ pub(super) fn url_scheme(s: &str) -> Option<&str> {
     looks_like_scheme.then_some(scheme)
 }
 
-pub(super) fn parse_url(scheme: &str, body: &str) -> Result<Config, ConfigError> {
+/// Parses `text`, a URL whose scheme (as found by [`url_scheme`]) is `scheme`.
+pub(super) fn parse_url(scheme: &str, text: &str) -> Result<Config, ConfigError> {
     if scheme.eq_ignore_ascii_case("rediss") {
         return Err(ConfigError::new(
             None,
@@ -44,70 +50,65 @@ pub(super) fn parse_url(scheme: &str, body: &str) -> Result<Config, ConfigError>
     }
 
     // The authority (userinfo@host:port) ends at the first '/', '?' or '#'.
-    let auth_end = body.find(['/', '?', '#']).unwrap_or(body.len());
-    let (authority, rest) = body.split_at(auth_end);
-    if rest.contains('@') {
-        // Either a password holds a raw '/', '?' or '#', or a query value holds
-        // a raw '@'. Quoting any part could reveal the password.
+    // Two checks on the raw text come before the URL parser, because what it
+    // would make of these inputs hides the mistake:
+    let body = &text[scheme.len() + 3..];
+    let authority = &body[..body.find(['/', '?', '#']).unwrap_or(body.len())];
+    if body[authority.len()..].contains('@') {
+        // Either a password holds a raw '/', '?' or '#' (the parser would
+        // take the rest of it for a path), or a query value holds a raw '@'.
+        // Quoting any part could reveal the password.
         return Err(ConfigError::new(
             None,
             "the URL has an '@' after the host part; percent-encode '/', '?' and '#' inside the \
              password (%2F, %3F, %23) and '@' inside query values (%40)",
         ));
     }
-    // Everything after '#' is ignored.
-    let rest = rest.split_once('#').map_or(rest, |(before, _)| before);
-    let (path, query) = match rest.split_once('?') {
-        Some((path, query)) => (path, Some(query)),
-        None => (rest, None),
-    };
+    let credentials_ended = authority.contains('@');
+    if authority.ends_with(':') {
+        // The parser reads "host:" as the default port; an empty port is
+        // more likely a typo (or a password without its '@').
+        return Err(bad_port(credentials_ended));
+    }
+
+    let url = Url::parse(&keep_tabs_and_newlines(text))
+        .map_err(|e| parse_error(e, authority, credentials_ended))?;
 
     let mut config = Config::default();
-
-    let host_port = match authority.rsplit_once('@') {
-        Some((userinfo, host_port)) => {
-            let (user, password) = match userinfo.split_once(':') {
-                Some((user, password)) => (user, Some(password)),
-                None => (userinfo, None),
-            };
-            let user = percent_decode(user).map_err(|problem| {
-                ConfigError::new(Some("user"), format!("the URL user name {problem}"))
-            })?;
-            config.user = non_empty(&user);
-            if let Some(password) = password {
-                let password = percent_decode(password).map_err(|problem| {
-                    ConfigError::new(Some("password"), format!("the URL password {problem}"))
-                })?;
-                config.password = non_empty(&password).map(Password);
-            }
-            host_port
-        }
-        None => authority,
-    };
-
-    if host_port.is_empty() {
-        return Err(ConfigError::new(
-            None,
-            "the URL has no host; write redis://host[:port], e.g. redis://127.0.0.1:6379",
-        ));
-    }
-    let endpoint = parse_endpoint(host_port).map_err(|problem| {
-        // Without an '@', "user:password" written without its '@' would land
-        // here as host:port, so the text is only quoted when an '@' ended the
-        // credentials.
-        let echo = authority.contains('@');
-        let what = if echo {
-            format!("'{host_port}' in the URL is not a valid host[:port]")
-        } else {
-            "the host part of the URL is not a valid host[:port] (not shown in case it holds \
-             credentials; end credentials with '@', e.g. redis://:password@host)"
-                .to_owned()
-        };
-        ConfigError::new(None, format!("{what}: {}", problem.describe(echo)))
+    let user = decode(url.username()).map_err(|problem| {
+        ConfigError::new(Some("user"), format!("the URL user name {problem}"))
     })?;
-    config.endpoints.push(endpoint);
+    config.user = non_empty(&user);
+    if let Some(password) = url.password() {
+        let password = decode(password).map_err(|problem| {
+            ConfigError::new(Some("password"), format!("the URL password {problem}"))
+        })?;
+        config.password = non_empty(&password).map(Password::new);
+    }
+
+    let host = match url.host() {
+        Some(Host::Domain(name)) => {
+            let name = decode(name).map_err(|_| bad_host(None, credentials_ended))?;
+            if name.is_empty() {
+                return Err(no_host());
+            }
+            check_host_name(&name)
+                .map_err(|problem| bad_host(Some((&name, &problem)), credentials_ended))?;
+            name
+        }
+        Some(Host::Ipv4(address)) => address.to_string(),
+        Some(Host::Ipv6(address)) => address.to_string(),
+        None => return Err(no_host()),
+    };
+    let port = match url.port() {
+        None => DEFAULT_PORT,
+        Some(0) => return Err(bad_port(credentials_ended)),
+        Some(port) => port,
+    };
+    config.endpoints.push(Endpoint::tcp(host, port));
 
     // The path, if any, is the database number.
+    let path = url.path();
     let db = path.strip_prefix('/').unwrap_or(path);
     if !db.is_empty() {
         config.default_database = parse_u32("defaultDatabase", db, "a database number", true)
@@ -123,8 +124,15 @@ pub(super) fn parse_url(scheme: &str, body: &str) -> Result<Config, ConfigError>
             })?;
     }
 
-    // Query parameters are the same options as the string form; applied after
-    // the path and credentials, so they win.
+    apply_query(&mut config, url.query())?;
+    Ok(config)
+}
+
+/// Applies the query's `key=value` pairs as options (after the credentials
+/// and the path, so they win). Split here rather than by the URL parser's
+/// form decoder, which would turn '+' into ' ', accept broken escapes and
+/// parameters without '=', all silently.
+fn apply_query(config: &mut Config, query: Option<&str>) -> Result<(), ConfigError> {
     for pair in query.unwrap_or("").split('&') {
         if pair.is_empty() {
             continue;
@@ -138,10 +146,10 @@ pub(super) fn parse_url(scheme: &str, body: &str) -> Result<Config, ConfigError>
                 ))
             }
         };
-        let key = percent_decode(raw_key)
+        let key = decode(raw_key)
             .map_err(|problem| ConfigError::new(None, format!("a URL query key {problem}")))?;
         let secret = is_secret_key(&key);
-        let value = percent_decode(raw_value).map_err(|problem| {
+        let value = decode(raw_value).map_err(|problem| {
             let shown_key = SUPPORTED_KEYS
                 .iter()
                 .map(|(name, _)| *name)
@@ -154,45 +162,115 @@ pub(super) fn parse_url(scheme: &str, body: &str) -> Result<Config, ConfigError>
             };
             ConfigError::new(Some(shown_key), message)
         })?;
-        apply_option(&mut config, &key, &value, true)?;
+        apply_option(config, &key, &value, true)?;
     }
-    Ok(config)
+    Ok(())
 }
 
-/// Decodes `%XX` escapes; the result must be UTF-8. The error text never
-/// contains the input.
-fn percent_decode(text: &str) -> Result<String, &'static str> {
+/// The URL parser drops tabs and line breaks wherever they are; escaping
+/// them first keeps them, so a password keeps every character and a host
+/// with one is refused, as before the parser was used.
+fn keep_tabs_and_newlines(text: &str) -> Cow<'_, str> {
+    if text.contains(['\t', '\n', '\r']) {
+        Cow::Owned(
+            text.replace('\t', "%09")
+                .replace('\n', "%0A")
+                .replace('\r', "%0D"),
+        )
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// Decodes `%XX` escapes; the result must be UTF-8. Stricter than
+/// `percent_decode_str` alone, which passes a '%' without two hex digits
+/// through unchanged: a mistyped escape in a password must be an error, not
+/// a different password. The error text never contains the input.
+fn decode(text: &str) -> Result<String, &'static str> {
     let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hi = bytes.get(i + 1).and_then(|b| hex_value(*b));
-            let lo = bytes.get(i + 2).and_then(|b| hex_value(*b));
-            match (hi, lo) {
-                (Some(hi), Some(lo)) => out.push(hi << 4 | lo),
-                _ => {
-                    return Err(
-                        "has invalid percent-encoding: '%' must be followed by two hex digits \
-                         (write a literal '%' as %25)",
-                    )
-                }
-            }
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
+    let well_formed = text.match_indices('%').all(|(i, _)| {
+        bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+            && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit)
+    });
+    if !well_formed {
+        return Err(
+            "has invalid percent-encoding: '%' must be followed by two hex digits \
+             (write a literal '%' as %25)",
+        );
     }
-    String::from_utf8(out).map_err(|_| "is not valid UTF-8 after percent-decoding")
+    percent_decode_str(text)
+        .decode_utf8()
+        .map(Cow::into_owned)
+        .map_err(|_| "is not valid UTF-8 after percent-decoding")
 }
 
-fn hex_value(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
+fn no_host() -> ConfigError {
+    ConfigError::new(
+        None,
+        "the URL has no host; write redis://host[:port], e.g. redis://127.0.0.1:6379",
+    )
+}
+
+/// Hint for host and port problems when no '@' ended the credentials:
+/// "user:password" written without its '@' reads as host:port, so nothing
+/// of it is quoted.
+const NOT_SHOWN: &str = "not shown in case it holds credentials; end credentials with '@', \
+                         e.g. redis://:password@host";
+
+fn bad_port(credentials_ended: bool) -> ConfigError {
+    let hint = if credentials_ended {
+        String::new()
+    } else {
+        format!(" ({NOT_SHOWN})")
+    };
+    ConfigError::new(
+        None,
+        format!(
+            "the port in the URL is not valid{hint}: the port must be a number from 1 to 65535"
+        ),
+    )
+}
+
+fn bad_host(problem: Option<(&str, &EndpointProblem)>, credentials_ended: bool) -> ConfigError {
+    let detail = match problem {
+        Some((_, problem)) => problem.describe(false),
+        None => "the host has invalid percent-encoding".to_owned(),
+    };
+    let what = match problem {
+        Some((name, _)) if credentials_ended => {
+            format!("'{name}' in the URL is not a valid host[:port]")
+        }
+        _ => format!("the host part of the URL is not a valid host[:port] ({NOT_SHOWN})"),
+    };
+    ConfigError::new(None, format!("{what}: {detail}"))
+}
+
+/// Explains a failure of the URL parser. Its messages never quote the
+/// input; neither do these.
+fn parse_error(e: ParseError, authority: &str, credentials_ended: bool) -> ConfigError {
+    match e {
+        ParseError::EmptyHost => no_host(),
+        ParseError::InvalidPort => bad_port(credentials_ended),
+        ParseError::InvalidIpv6Address if authority.contains('%') => ConfigError::new(
+            None,
+            "the IPv6 address in the URL is not valid; a zone (%eth0) cannot be given in a URL, \
+             use the [fe80::1%eth0]:6379 form instead",
+        ),
+        ParseError::InvalidIpv6Address => ConfigError::new(
+            None,
+            "the IPv6 address in the URL is not valid; write it in brackets, e.g. \
+             redis://[::1]:6379",
+        ),
+        ParseError::InvalidDomainCharacter => {
+            bad_host(Some(("", &EndpointProblem::BadHost)), false)
+        }
+        other => ConfigError::new(
+            None,
+            format!(
+                "the URL could not be parsed ({other}); write \
+                 redis://[user:password@]host[:port][/db]"
+            ),
+        ),
     }
 }
 
@@ -368,5 +446,45 @@ mod tests {
             let e = parse_err(input);
             assert!(e.message.contains("no host"), "{input}: {e}");
         }
+    }
+
+    #[test]
+    fn url_parser_edge_cases_keep_their_earlier_meaning() {
+        // Tabs and line breaks are kept in a password, not dropped.
+        let c = parse_ok("redis://:p\tw\nx@h");
+        assert_eq!(c.password.as_ref().map(Password::expose), Some("p\tw\nx"));
+        // ... and refused in a host.
+        assert!(parse_err("redis://h\t:1").message.contains("host"));
+        // An empty port is an error, not the default port.
+        assert!(parse_err("redis://h:").message.contains("1 to 65535"));
+        assert!(parse_err("redis://h:65536").message.contains("1 to 65535"));
+        // '+' in a query value is a plus sign, not a space.
+        let c = parse_ok("redis://h?password=a+b&name=c+d");
+        assert_eq!(c.password.as_ref().map(Password::expose), Some("a+b"));
+        assert_eq!(c.client_name.as_deref(), Some("c+d"));
+        // Non-ASCII host names are taken as written.
+        assert_eq!(
+            parse_ok("redis://\u{e9}.example").endpoints[0].host(),
+            Some("\u{e9}.example")
+        );
+        // Characters that cannot be in a host are refused.
+        for input in [
+            "redis://a,b",
+            "redis://a=b",
+            "redis://ho%st",
+            "redis://a%20b",
+        ] {
+            assert!(parse_err(input).message.contains("host"), "{input}");
+        }
+    }
+
+    #[test]
+    fn url_ipv6_zone_is_refused_with_the_form_that_accepts_it() {
+        let e = parse_err("redis://[fe80::1%eth0]:7000");
+        assert!(e.message.contains("[fe80::1%eth0]:6379 form"), "{e}");
+        assert_eq!(
+            parse_ok("[fe80::1%eth0]:7000").endpoints,
+            vec![Endpoint::new("fe80::1%eth0", 7000)]
+        );
     }
 }
