@@ -1,11 +1,73 @@
 //! The option keys: their canonical spellings, the StackExchange.Redis keys
 //! that are recognised but not supported yet, and [`apply_option`], which
-//! sets one `key=value` on a [`Config`]. Both the string form and the URL
-//! form go through it, so a key means the same in either.
+//! sets one `key=value` on a [`Draft`] (a [`Config`] being read). Both the
+//! string form and the URL form go through it, so a key means the same in
+//! either.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
+use super::tls::{check_tls, TlsConfig};
 use super::{BacklogPolicy, Config, ConfigError, Password, Protocol};
+
+/// A configuration being read: the options applied so far, and the TLS
+/// settings, which are only judged once the whole input is read (`ssl=true`
+/// may come after `sslCaCert=...`).
+pub(super) struct Draft {
+    /// Everything but TLS, as applied so far.
+    pub(super) config: Config,
+    /// The last `ssl` value given (a `rediss://` URL counts as `ssl=true`).
+    ssl: bool,
+    /// The `ssl*` settings given so far.
+    tls: TlsConfig,
+    /// The first `ssl*` key given (canonical spelling), to name in an error
+    /// if TLS ends up off.
+    first_tls_key: Option<&'static str>,
+}
+
+impl Draft {
+    pub(super) fn new() -> Draft {
+        Draft {
+            config: Config::default(),
+            ssl: false,
+            tls: TlsConfig::default(),
+            first_tls_key: None,
+        }
+    }
+
+    /// Turns TLS on or off, as `ssl=` does.
+    pub(super) fn set_ssl(&mut self, on: bool) {
+        self.ssl = on;
+    }
+
+    /// The finished configuration, once the TLS settings are consistent.
+    pub(super) fn finish(self) -> Result<Config, ConfigError> {
+        let Draft {
+            mut config,
+            ssl,
+            tls,
+            first_tls_key,
+        } = self;
+        if ssl {
+            config.tls = Some(tls);
+        } else if let Some(key) = first_tls_key {
+            return Err(ConfigError::new(
+                Some(key),
+                format!(
+                    "'{key}' is a TLS option but TLS is off; add ssl=true (or use a rediss:// \
+                     URL), or remove {key}"
+                ),
+            ));
+        }
+        check_tls(&config)?;
+        Ok(config)
+    }
+
+    fn tls_option(&mut self, key: &'static str) -> &mut TlsConfig {
+        self.first_tls_key.get_or_insert(key);
+        &mut self.tls
+    }
+}
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Key {
@@ -20,6 +82,12 @@ pub(super) enum Key {
     Password,
     Protocol,
     SetLib,
+    Ssl,
+    SslCaCert,
+    SslCert,
+    SslHost,
+    SslInsecure,
+    SslKey,
     SyncTimeout,
     BacklogPolicy,
     BacklogLimit,
@@ -28,7 +96,7 @@ pub(super) enum Key {
 }
 
 /// Supported keys, canonical spelling, in the order listed in messages.
-pub(super) const SUPPORTED_KEYS: [(&str, Key); 16] = [
+pub(super) const SUPPORTED_KEYS: [(&str, Key); 22] = [
     ("abortConnect", Key::AbortConnect),
     ("allowAdmin", Key::AllowAdmin),
     ("asyncTimeout", Key::AsyncTimeout),
@@ -42,17 +110,27 @@ pub(super) const SUPPORTED_KEYS: [(&str, Key); 16] = [
     ("password", Key::Password),
     ("protocol", Key::Protocol),
     ("setlib", Key::SetLib),
+    ("ssl", Key::Ssl),
+    ("sslCaCert", Key::SslCaCert),
+    ("sslCert", Key::SslCert),
+    ("sslHost", Key::SslHost),
+    ("sslInsecure", Key::SslInsecure),
+    ("sslKey", Key::SslKey),
     ("stallTimeout", Key::StallTimeout),
     ("syncTimeout", Key::SyncTimeout),
     ("user", Key::User),
 ];
 
 /// SE.Redis keys redmux recognises but does not implement yet, with a hint.
-const NOT_YET_SUPPORTED_KEYS: [(&str, &str); 16] = [
-    ("ssl", "TLS is not supported yet"),
-    ("sslHost", "TLS is not supported yet"),
-    ("sslProtocols", "TLS is not supported yet"),
-    ("checkCertificateRevocation", "TLS is not supported yet"),
+const NOT_YET_SUPPORTED_KEYS: [(&str, &str); 14] = [
+    (
+        "sslProtocols",
+        "choosing TLS versions is not supported yet; TLS 1.2 and 1.3 are offered",
+    ),
+    (
+        "checkCertificateRevocation",
+        "certificate revocation checks are not supported yet",
+    ),
     ("serviceName", "Sentinel is not supported yet"),
     ("sentinelUser", "Sentinel is not supported yet"),
     ("sentinelPassword", "Sentinel is not supported yet"),
@@ -93,7 +171,7 @@ fn shown(text: &str, echo: bool) -> String {
 /// Applies one `key=value` option. `echo` is false when the text may contain
 /// password fragments and must not appear in an error message.
 pub(super) fn apply_option(
-    config: &mut Config,
+    draft: &mut Draft,
     key: &str,
     value: &str,
     echo: bool,
@@ -144,6 +222,7 @@ pub(super) fn apply_option(
             });
         }
     };
+    let config = &mut draft.config;
     match which {
         Key::AbortConnect => config.abort_connect = parse_bool(name, value, echo)?,
         Key::AllowAdmin => config.allow_admin = parse_bool(name, value, echo)?,
@@ -203,6 +282,12 @@ pub(super) fn apply_option(
         Key::Name => config.client_name = non_empty(value),
         Key::User => config.user = non_empty(value),
         Key::Password => config.password = non_empty(value).map(Password),
+        Key::Ssl => draft.ssl = parse_bool(name, value, echo)?,
+        Key::SslHost => draft.tls_option(name).server_name = non_empty(value),
+        Key::SslCaCert => draft.tls_option(name).ca_cert = non_empty(value).map(PathBuf::from),
+        Key::SslCert => draft.tls_option(name).client_cert = non_empty(value).map(PathBuf::from),
+        Key::SslKey => draft.tls_option(name).client_key = non_empty(value).map(PathBuf::from),
+        Key::SslInsecure => draft.tls_option(name).insecure = parse_bool(name, value, echo)?,
     }
     Ok(())
 }
@@ -374,8 +459,6 @@ mod tests {
     #[test]
     fn not_yet_supported_se_redis_keys_are_errors_naming_the_key() {
         for key in [
-            "ssl",
-            "sslHost",
             "serviceName",
             "tiebreaker",
             "configCheckSeconds",

@@ -3,9 +3,11 @@
 //!
 //! Two input forms are accepted by [`Config::parse`]:
 //!
-//! * the StackExchange.Redis form, `host:port,host2,key=value,...`, with the
-//!   same key names SE.Redis users already know (keys are case-insensitive);
+//! * the StackExchange.Redis form, `host:port,host2,/path/redis.sock,key=value,...`,
+//!   with the same key names SE.Redis users already know (keys are
+//!   case-insensitive);
 //! * a URL, `redis://[[user][:password]@]host[:port][/db][?key=value&...]`,
+//!   `rediss://...` (the same, with TLS) or `unix:///path/redis.sock[?key=value&...]`,
 //!   whose query keys are the same option keys.
 //!
 //! Every problem is reported as a [`ConfigError`] that names the key and says
@@ -15,14 +17,18 @@
 //! This file holds [`Config`] itself (fields, defaults, `Debug`/`Display`,
 //! [`Config::to_config_string`]) and picks the parser; the parts live beside
 //! it: `endpoint` (server addresses), `keys` (the option table, shared by
-//! both forms), `string` (the StackExchange.Redis form) and `url` (URLs).
+//! both forms), `string` (the StackExchange.Redis form), `url` (URLs) and
+//! `tls` (the TLS settings).
 
 mod endpoint;
 mod keys;
 mod string;
+mod tls;
 mod url;
 
 pub use endpoint::Endpoint;
+pub(crate) use tls::check_tls;
+pub use tls::TlsConfig;
 
 use std::fmt;
 use std::str::FromStr;
@@ -139,6 +145,9 @@ pub struct Config {
     /// Limits on what the server may send (in code only): bulk length,
     /// element count, nesting depth, line length.
     pub resp_limits: Limits,
+    /// TLS settings; `Some` turns TLS on for TCP endpoints (key `ssl=true`,
+    /// or a `rediss://` URL, plus the `ssl*` keys). Default `None`.
+    pub tls: Option<TlsConfig>,
 }
 
 /// Delay between reconnect attempts.
@@ -232,6 +241,7 @@ impl Default for Config {
             stall_timeout: Duration::from_secs(10),
             heartbeat_interval: Duration::from_secs(1),
             resp_limits: Limits::default(),
+            tls: None,
         }
     }
 }
@@ -260,8 +270,9 @@ impl ConfigError {
 }
 
 impl Config {
-    /// Parses a StackExchange.Redis configuration string or a `redis://` URL
-    /// (detected by its scheme, case-insensitively).
+    /// Parses a StackExchange.Redis configuration string or a `redis://`,
+    /// `rediss://` or `unix://` URL (detected by its scheme,
+    /// case-insensitively).
     ///
     /// ```
     /// use std::time::Duration;
@@ -279,14 +290,22 @@ impl Config {
     /// assert_eq!(c.user.as_deref(), Some("app"));
     /// assert_eq!(c.default_database, 2);
     /// assert_eq!(c.client_name.as_deref(), Some("worker"));
+    ///
+    /// // TLS, and Unix sockets (a path in the string form, or a unix:// URL).
+    /// let c = Config::parse("rediss://cache1:6380?sslCaCert=/etc/redis/ca.pem")?;
+    /// assert!(c.tls.is_some());
+    /// let c = Config::parse("/run/redis/redis.sock,defaultDatabase=3")?;
+    /// assert_eq!(c.endpoints[0].to_string(), "/run/redis/redis.sock");
+    /// let c = Config::parse("unix:///run/redis/redis.sock?defaultDatabase=3")?;
+    /// assert_eq!(c.default_database, 3);
     /// # Ok::<(), redmux::ConfigError>(())
     /// ```
     ///
     /// # Errors
     ///
     /// A [`ConfigError`] for unknown or not-yet-supported keys, malformed
-    /// values, bad endpoints, no endpoint at all, or an unsupported URL
-    /// scheme (`rediss://`, `unix://`).
+    /// values, bad endpoints, no endpoint at all, an unsupported URL scheme,
+    /// or TLS settings that cannot work together (see [`TlsConfig`]).
     pub fn parse(s: &str) -> Result<Config, ConfigError> {
         let s = s.trim();
         match url::url_scheme(s) {
@@ -306,8 +325,16 @@ impl Config {
     /// shown as `password=****`.
     ///
     /// Without a password the result parses back to an equal `Config`,
-    /// provided durations are whole milliseconds (keep-alive whole seconds)
-    /// and the user and client names contain no `,`.
+    /// provided durations are whole milliseconds (keep-alive whole seconds),
+    /// the user and client names and TLS file paths contain no `,`, and
+    /// Unix socket paths are absolute (a token starting with `/` is a
+    /// socket).
+    ///
+    /// ```
+    /// let c = redmux::Config::parse("redis://:s3cret@h:6380?ssl=true&sslHost=cache.example")?;
+    /// assert_eq!(c.to_config_string(), "h:6380,password=****,ssl=true,sslHost=cache.example");
+    /// # Ok::<(), redmux::ConfigError>(())
+    /// ```
     pub fn to_config_string(&self) -> String {
         let d = Config::default();
         let mut parts: Vec<String> = self.endpoints.iter().map(|e| e.to_string()).collect();
@@ -366,6 +393,24 @@ impl Config {
         if self.stall_timeout != d.stall_timeout {
             parts.push(format!("stallTimeout={}", self.stall_timeout.as_millis()));
         }
+        if let Some(tls) = &self.tls {
+            parts.push("ssl=true".to_owned());
+            if let Some(name) = &tls.server_name {
+                parts.push(format!("sslHost={name}"));
+            }
+            for (key, path) in [
+                ("sslCaCert", &tls.ca_cert),
+                ("sslCert", &tls.client_cert),
+                ("sslKey", &tls.client_key),
+            ] {
+                if let Some(path) = path {
+                    parts.push(format!("{key}={}", path.display()));
+                }
+            }
+            if tls.insecure {
+                parts.push("sslInsecure=true".to_owned());
+            }
+        }
         parts.join(",")
     }
 }
@@ -402,6 +447,7 @@ impl fmt::Debug for Config {
             .field("stall_timeout", &self.stall_timeout)
             .field("heartbeat_interval", &self.heartbeat_interval)
             .field("resp_limits", &self.resp_limits)
+            .field("tls", &self.tls)
             .finish()
     }
 }
@@ -473,7 +519,12 @@ mod tests {
     fn error_messages_are_single_spaced_sentences() {
         for input in [
             "h,fooBar=1",
-            "h,ssl=true",
+            "h,sslHost=x",
+            "h,ssl=true,sslCert=/c",
+            "/s,ssl=true",
+            "unix://",
+            "unix://h/s",
+            "unix://:p@/s",
             "h,syncTimeout=x",
             "h,password=a,b=c",
             "h,password=a,b",
@@ -487,8 +538,7 @@ mod tests {
             "redis://:p%zz@h",
             "redis://h/x",
             "redis://h?x",
-            "rediss://h",
-            "unix:///s",
+            "rediss://h?sslKey=/k",
             "http://h",
         ] {
             let e = parse_err(input);
@@ -538,8 +588,16 @@ mod tests {
             "redis://:hunter2",
             "redis://alice:hunter2",
             "redis://alice:hunter2/0",
-            // TLS URL with a password.
-            "rediss://alice:hunter2@h",
+            // TLS URL with a password, and an invalid TLS combination.
+            "rediss://alice:hunter2@h?sslKey=/k",
+            "rediss://alice:hunter2",
+            // Credentials where a unix:// URL takes none.
+            "unix://alice:hunter2@/tmp/s",
+            "unix://:hunter2@h/tmp/s",
+            "unix://h?password=hunter2%zz",
+            // A socket path directly after a password may be a fragment of it.
+            "h,password=hun,/ter2",
+            "h,password=hun,/ter2=x",
             // A password containing ',' in the SE.Redis form.
             "h,password=hun,ter2",
             "h,password=hun,ter2:x",

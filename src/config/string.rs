@@ -1,16 +1,17 @@
 //! The StackExchange.Redis form: `host:port,host2,key=value,...`.
 //!
-//! Tokens are split on `,`; a token with `=` is an option (see `keys`), any
-//! other is an endpoint. A password cannot contain `,` here, so the token
+//! Tokens are split on `,`; a token starting with `/` is the path of a Unix
+//! socket, a token with `=` is an option (see `keys`), any other is a TCP
+//! endpoint. A password cannot contain `,` here, so the token
 //! after `password=` is treated as a possible password fragment: never
 //! quoted in errors, never taken as an endpoint.
 
 use super::endpoint::{no_endpoint, parse_endpoint, push_endpoint};
-use super::keys::{apply_option, is_secret_key, HIDDEN_REASON};
-use super::{Config, ConfigError};
+use super::keys::{apply_option, is_secret_key, Draft, HIDDEN_REASON};
+use super::{Config, ConfigError, Endpoint};
 
 pub(super) fn parse_se_string(s: &str) -> Result<Config, ConfigError> {
-    let mut config = Config::default();
+    let mut draft = Draft::new();
     // A password cannot contain ',' in this form; if it does, the piece after
     // the comma arrives as a token of its own. The token right after a
     // password is therefore never quoted in errors, and may not be an
@@ -22,12 +23,14 @@ pub(super) fn parse_se_string(s: &str) -> Result<Config, ConfigError> {
             continue;
         }
         let echo = !after_password;
+        // A socket path may contain '=', so it is recognised before options.
+        let is_path = token.starts_with('/');
         match token.split_once('=') {
-            Some((key, value)) => {
-                apply_option(&mut config, key, value, echo)?;
+            Some((key, value)) if !is_path => {
+                apply_option(&mut draft, key, value, echo)?;
                 after_password = is_secret_key(key);
             }
-            None if after_password => {
+            _ if after_password => {
                 // Most likely the rest of a password that contains ','. Taking
                 // it as a host would send the fragment to DNS and print it in
                 // `Debug`, so refuse it without quoting it.
@@ -39,7 +42,8 @@ pub(super) fn parse_se_string(s: &str) -> Result<Config, ConfigError> {
                     ),
                 ));
             }
-            None => {
+            _ if is_path => push_endpoint(&mut draft.config.endpoints, Endpoint::unix(token)),
+            _ => {
                 let endpoint = parse_endpoint(token).map_err(|problem| {
                     ConfigError::new(
                         None,
@@ -50,14 +54,14 @@ pub(super) fn parse_se_string(s: &str) -> Result<Config, ConfigError> {
                         ),
                     )
                 })?;
-                push_endpoint(&mut config.endpoints, endpoint);
+                push_endpoint(&mut draft.config.endpoints, endpoint);
             }
         }
     }
-    if config.endpoints.is_empty() {
+    if draft.config.endpoints.is_empty() {
         return Err(no_endpoint());
     }
-    Ok(config)
+    draft.finish()
 }
 
 #[cfg(test)]
@@ -107,5 +111,27 @@ mod tests {
         );
         let c = parse_ok("h,password=x,name=a,h2");
         assert_eq!(c.endpoints.len(), 2);
+    }
+
+    #[test]
+    fn a_token_starting_with_a_slash_is_a_unix_socket() {
+        let c = parse_ok("/tmp/a=b.sock, h:1 ,/var/run/redis.sock,name=x");
+        assert_eq!(
+            c.endpoints,
+            vec![
+                Endpoint::unix("/tmp/a=b.sock"),
+                Endpoint::new("h", 1),
+                Endpoint::unix("/var/run/redis.sock")
+            ]
+        );
+        assert_eq!(
+            c.to_config_string(),
+            "/tmp/a=b.sock,h:1,/var/run/redis.sock,name=x"
+        );
+        let e = parse_err("h,password=hun,/ter2");
+        assert!(
+            e.message.contains("may not directly follow 'password='"),
+            "{e}"
+        );
     }
 }

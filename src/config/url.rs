@@ -1,4 +1,9 @@
-//! The URL form: `redis://[[user][:password]@]host[:port][/db][?key=value&...]`.
+//! The URL form: `redis://[[user][:password]@]host[:port][/db][?key=value&...]`,
+//! `rediss://` (the same with TLS on) and `unix:///path/to/redis.sock[?key=value&...]`
+//! (also spelled `redis+unix://`).
+//!
+//! The `url` crate finds the parts; the checks around it keep what it would
+//! change silently (see `parse_tcp_url`).
 //!
 //! The query keys are the option keys of the string form (see `keys`),
 //! applied after the credentials and the path, so they win. User, password
@@ -11,7 +16,7 @@ use ::url::{Host, ParseError, Url};
 use percent_encoding::percent_decode_str;
 
 use super::endpoint::{check_host_name, EndpointProblem, DEFAULT_PORT};
-use super::keys::{apply_option, is_secret_key, non_empty, parse_u32, SUPPORTED_KEYS};
+use super::keys::{apply_option, is_secret_key, non_empty, parse_u32, Draft, SUPPORTED_KEYS};
 use super::{Config, ConfigError, Endpoint, Password};
 
 /// Returns the scheme if `s` starts with `scheme://`.
@@ -27,28 +32,62 @@ pub(super) fn url_scheme(s: &str) -> Option<&str> {
 
 /// Parses `text`, a URL whose scheme (as found by [`url_scheme`]) is `scheme`.
 pub(super) fn parse_url(scheme: &str, text: &str) -> Result<Config, ConfigError> {
-    if scheme.eq_ignore_ascii_case("rediss") {
-        return Err(ConfigError::new(
-            None,
-            "rediss:// (TLS) is not supported yet by redmux; use redis:// for a plain TCP connection",
-        ));
-    }
+    let mut draft = Draft::new();
     if scheme.eq_ignore_ascii_case("unix") || scheme.eq_ignore_ascii_case("redis+unix") {
-        return Err(ConfigError::new(
-            None,
-            "unix:// (Unix domain sockets) is not supported yet by redmux; use redis://host:port",
-        ));
-    }
-    if !scheme.eq_ignore_ascii_case("redis") {
+        parse_unix_url(&mut draft, text)?;
+    } else if scheme.eq_ignore_ascii_case("redis") || scheme.eq_ignore_ascii_case("rediss") {
+        draft.set_ssl(scheme.eq_ignore_ascii_case("rediss"));
+        parse_tcp_url(&mut draft, scheme, text)?;
+    } else {
         return Err(ConfigError::new(
             None,
             format!(
-                "unsupported URL scheme '{scheme}://'; use redis://[user:password@]host[:port][/db] \
-                 or the host:port,key=value form"
+                "unsupported URL scheme '{scheme}://'; use redis://[user:password@]host[:port][/db], \
+                 rediss://... (TLS), unix:///path/to/redis.sock, or the host:port,key=value form"
             ),
         ));
     }
+    draft.finish()
+}
 
+/// `unix:///path/to/redis.sock[?key=value&...]` (also `redis+unix://`).
+/// The socket path is percent-decoded; credentials go in the query.
+fn parse_unix_url(draft: &mut Draft, text: &str) -> Result<(), ConfigError> {
+    let no_authority = || {
+        ConfigError::new(
+            None,
+            "a unix:// URL takes no host or credentials before the path; write \
+             unix:///path/to/redis.sock and give credentials as query keys \
+             (?user=...&password=...)",
+        )
+    };
+    let url = Url::parse(&keep_tabs_and_newlines(text)).map_err(|e| match e {
+        // What the parser says of "unix://user:password@/path".
+        ParseError::EmptyHost => no_authority(),
+        other => ConfigError::new(
+            None,
+            format!("the URL could not be parsed ({other}); write unix:///path/to/redis.sock"),
+        ),
+    })?;
+    let has_host = url.host_str().is_some_and(|h| !h.is_empty());
+    if has_host || !url.username().is_empty() || url.password().is_some() {
+        return Err(no_authority());
+    }
+    let path = decode(url.path()).map_err(|problem| {
+        ConfigError::new(None, format!("the socket path of the URL {problem}"))
+    })?;
+    if path.is_empty() || path == "/" {
+        return Err(ConfigError::new(
+            None,
+            "the unix:// URL has no socket path; write unix:///path/to/redis.sock",
+        ));
+    }
+    draft.config.endpoints.push(Endpoint::unix(path));
+    apply_query(draft, url.query())
+}
+
+/// `redis://` and `rediss://`: credentials, host, port, database, options.
+fn parse_tcp_url(draft: &mut Draft, scheme: &str, text: &str) -> Result<(), ConfigError> {
     // The authority (userinfo@host:port) ends at the first '/', '?' or '#'.
     // Two checks on the raw text come before the URL parser, because what it
     // would make of these inputs hides the mistake:
@@ -74,7 +113,7 @@ pub(super) fn parse_url(scheme: &str, text: &str) -> Result<Config, ConfigError>
     let url = Url::parse(&keep_tabs_and_newlines(text))
         .map_err(|e| parse_error(e, authority, credentials_ended))?;
 
-    let mut config = Config::default();
+    let config = &mut draft.config;
     let user = decode(url.username()).map_err(|problem| {
         ConfigError::new(Some("user"), format!("the URL user name {problem}"))
     })?;
@@ -124,15 +163,14 @@ pub(super) fn parse_url(scheme: &str, text: &str) -> Result<Config, ConfigError>
             })?;
     }
 
-    apply_query(&mut config, url.query())?;
-    Ok(config)
+    apply_query(draft, url.query())
 }
 
 /// Applies the query's `key=value` pairs as options (after the credentials
 /// and the path, so they win). Split here rather than by the URL parser's
 /// form decoder, which would turn '+' into ' ', accept broken escapes and
 /// parameters without '=', all silently.
-fn apply_query(config: &mut Config, query: Option<&str>) -> Result<(), ConfigError> {
+fn apply_query(draft: &mut Draft, query: Option<&str>) -> Result<(), ConfigError> {
     for pair in query.unwrap_or("").split('&') {
         if pair.is_empty() {
             continue;
@@ -162,7 +200,7 @@ fn apply_query(config: &mut Config, query: Option<&str>) -> Result<(), ConfigErr
             };
             ConfigError::new(Some(shown_key), message)
         })?;
-        apply_option(config, &key, &value, true)?;
+        apply_option(draft, &key, &value, true)?;
     }
     Ok(())
 }
@@ -401,17 +439,41 @@ mod tests {
     }
 
     #[test]
-    fn rediss_url_is_an_error_saying_tls_is_not_supported_yet() {
-        let e = parse_err("rediss://:pw@h:6380");
-        assert!(e.message.contains("TLS"), "{e}");
-        assert!(e.message.contains("not supported yet"), "{e}");
-        assert!(parse_err("REDISS://h").message.contains("TLS"));
+    fn rediss_url_is_the_redis_url_with_tls_on() {
+        let c = parse_ok("rediss://alice:pw@h:6380/2?name=n");
+        assert!(c.tls.is_some());
+        let mut plain = parse_ok("redis://alice:pw@h:6380/2?name=n");
+        assert!(plain.tls.is_none());
+        plain.tls = c.tls.clone();
+        assert!(plain == c);
     }
 
     #[test]
-    fn unix_url_is_an_error_saying_not_supported_yet() {
-        let e = parse_err("unix:///tmp/redis.sock");
-        assert!(e.message.contains("not supported yet"), "{e}");
+    fn unix_url_gives_a_socket_endpoint_and_query_options() {
+        let c = parse_ok("unix:///run/redis%20x.sock?password=pw&defaultDatabase=2&name=a");
+        assert_eq!(c.endpoints, vec![Endpoint::unix("/run/redis x.sock")]);
+        assert_eq!(c.password.as_ref().map(Password::expose), Some("pw"));
+        assert_eq!(c.default_database, 2);
+        assert_eq!(c.client_name.as_deref(), Some("a"));
+        let c = parse_ok("REDIS+UNIX:///tmp/r.sock#ignored");
+        assert_eq!(c.endpoints, vec![Endpoint::unix("/tmp/r.sock")]);
+    }
+
+    #[test]
+    fn unix_url_without_path_or_with_a_host_is_an_error() {
+        for input in ["unix://", "unix:///", "redis+unix://?name=x"] {
+            assert!(
+                parse_err(input).message.contains("no socket path"),
+                "{input}"
+            );
+        }
+        for input in ["unix://h/tmp/s", "unix://:pw@/tmp/s", "unix://u@h/tmp/s"] {
+            let e = parse_err(input);
+            assert!(
+                e.message.contains("takes no host or credentials"),
+                "{input}: {e}"
+            );
+        }
     }
 
     #[test]
