@@ -84,10 +84,10 @@ pub(super) enum Key {
     SetLib,
     Ssl,
     SslCaCert,
-    SslCert,
+    SslClientCert,
     SslHost,
     SslInsecure,
-    SslKey,
+    SslKeyFile,
     SyncTimeout,
     BacklogPolicy,
     BacklogLimit,
@@ -112,10 +112,10 @@ pub(super) const SUPPORTED_KEYS: [(&str, Key); 22] = [
     ("setlib", Key::SetLib),
     ("ssl", Key::Ssl),
     ("sslCaCert", Key::SslCaCert),
-    ("sslCert", Key::SslCert),
+    ("sslCert", Key::SslClientCert),
     ("sslHost", Key::SslHost),
     ("sslInsecure", Key::SslInsecure),
-    ("sslKey", Key::SslKey),
+    ("sslKey", Key::SslKeyFile),
     ("stallTimeout", Key::StallTimeout),
     ("syncTimeout", Key::SyncTimeout),
     ("user", Key::User),
@@ -285,8 +285,10 @@ pub(super) fn apply_option(
         Key::Ssl => draft.ssl = parse_bool(name, value, echo)?,
         Key::SslHost => draft.tls_option(name).server_name = non_empty(value),
         Key::SslCaCert => draft.tls_option(name).ca_cert = non_empty(value).map(PathBuf::from),
-        Key::SslCert => draft.tls_option(name).client_cert = non_empty(value).map(PathBuf::from),
-        Key::SslKey => draft.tls_option(name).client_key = non_empty(value).map(PathBuf::from),
+        Key::SslClientCert => {
+            draft.tls_option(name).client_cert = non_empty(value).map(PathBuf::from)
+        }
+        Key::SslKeyFile => draft.tls_option(name).client_key = non_empty(value).map(PathBuf::from),
         Key::SslInsecure => draft.tls_option(name).insecure = parse_bool(name, value, echo)?,
     }
     Ok(())

@@ -256,9 +256,10 @@ mod tests {
     #[test]
     fn check_tls_refuses_bad_combinations_built_in_code() {
         let mut c = parse_ok("h");
-        let mut tls = TlsConfig::default();
-        tls.client_key = Some("/k".into());
-        c.tls = Some(tls);
+        c.tls = Some(TlsConfig {
+            client_key: Some("/k".into()),
+            ..TlsConfig::default()
+        });
         assert_eq!(check_tls(&c).unwrap_err().key.as_deref(), Some("sslKey"));
         c.tls = Some(TlsConfig::default());
         assert!(check_tls(&c).is_ok());
