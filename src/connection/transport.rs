@@ -20,6 +20,7 @@
 mod tls;
 
 use std::io;
+use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
@@ -35,6 +36,12 @@ impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Io for T {}
 /// An open transport, ready for the handshake.
 pub(crate) type Stream = Box<dyn Io>;
 
+/// How much earlier than `connectTimeout` the TLS handshake gives up on its
+/// own (at most a tenth of the timeout): soon enough for its message, which
+/// names the likely cause (a plain port answers a TLS hello with silence),
+/// to beat the caller's generic timeout; small next to the 5 s default.
+const TLS_DEADLINE_MARGIN: Duration = Duration::from_millis(100);
+
 /// Opens a transport to `endpoint` (no handshake yet).
 ///
 /// Errors are kind `Connect` (unreachable, refused, a failed TLS check) or
@@ -43,6 +50,8 @@ pub(crate) type Stream = Box<dyn Io>;
 pub(crate) async fn connect(endpoint: &Endpoint, config: &Config) -> Result<Stream> {
     // Parsed configurations were checked already; one built in code was not.
     check_tls(config)?;
+    let margin = TLS_DEADLINE_MARGIN.min(config.connect_timeout / 10);
+    let tls_deadline = tokio::time::Instant::now() + config.connect_timeout.saturating_sub(margin);
     match endpoint {
         Endpoint::Tcp { host, port } => {
             let stream = TcpStream::connect((host.as_str(), *port))
@@ -56,7 +65,7 @@ pub(crate) async fn connect(endpoint: &Endpoint, config: &Config) -> Result<Stre
                 .map_err(|e| connect_error(endpoint, e))?;
             match &config.tls {
                 None => Ok(Box::new(stream)),
-                Some(settings) => start_tls(stream, endpoint, host, settings).await,
+                Some(settings) => start_tls(stream, endpoint, host, settings, tls_deadline).await,
             }
         }
         Endpoint::Unix { path } => connect_unix(endpoint, path).await,
@@ -69,8 +78,9 @@ async fn start_tls(
     endpoint: &Endpoint,
     host: &str,
     settings: &crate::config::TlsConfig,
+    deadline: tokio::time::Instant,
 ) -> Result<Stream> {
-    tls::connect(stream, endpoint, host, settings).await
+    tls::connect(stream, endpoint, host, settings, deadline).await
 }
 
 #[cfg(not(feature = "tls"))]
@@ -79,6 +89,7 @@ async fn start_tls(
     _endpoint: &Endpoint,
     _host: &str,
     _settings: &crate::config::TlsConfig,
+    _deadline: tokio::time::Instant,
 ) -> Result<Stream> {
     Err(crate::config::ConfigError::new(
         Some("ssl"),

@@ -31,12 +31,14 @@ use crate::config::{ConfigError, Endpoint, TlsConfig};
 use crate::error::{Error, Result};
 
 /// Runs the TLS handshake over `stream`, checking the server's certificate
-/// against `settings.server_name` or, when unset, `host`.
+/// against `settings.server_name` or, when unset, `host`; gives up at
+/// `deadline`.
 pub(super) async fn connect(
     stream: TcpStream,
     endpoint: &Endpoint,
     host: &str,
     settings: &TlsConfig,
+    deadline: tokio::time::Instant,
 ) -> Result<Stream> {
     let client_config = match settings.prepared.get() {
         Some(built) => built,
@@ -73,10 +75,19 @@ pub(super) async fn connect(
              password included. Use sslCaCert instead outside tests"
         );
     }
-    let stream = TlsConnector::from(client_config)
-        .connect(server_name, stream)
-        .await
-        .map_err(|e| Error::connect(endpoint, explain(&e, Some(name)), Some(e)))?;
+    let handshake = TlsConnector::from(client_config).connect(server_name, stream);
+    let stream = match tokio::time::timeout_at(deadline, handshake).await {
+        Ok(done) => done.map_err(|e| Error::connect(endpoint, explain(&e, Some(name)), Some(e)))?,
+        Err(_) => {
+            return Err(Error::connect(
+                endpoint,
+                "TLS: the server did not answer the TLS handshake within connectTimeout; check \
+                 that the port is the server's tls-port (a plain port waits silently, taking the TLS \
+                 hello for an unfinished command)",
+                None,
+            ))
+        }
+    };
     Ok(Box::new(Clarified(stream)))
 }
 
