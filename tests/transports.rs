@@ -2,17 +2,23 @@
 //! server's `tls-port`, with certificates made by rcgen at test time, and
 //! Unix domain sockets.
 //!
+//! The TLS tests need the `tls` feature (on by default); built without it,
+//! one test checks that TLS fails saying the feature is off.
+//!
 //! Each TLS failure test checks the error's kind and that its message names
 //! the check that failed and the setting that fixes it; every test that
 //! holds a password checks it never shows in an error or `Debug` output.
 
 mod support;
 
+#[cfg(feature = "tls")]
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use redmux::{Config, ErrorKind, Multiplexer};
-use support::{RedisServer, TestCertificates};
+use support::RedisServer;
+#[cfg(feature = "tls")]
+use support::TestCertificates;
 
 /// Connects, panicking with the error's message on failure.
 async fn connect(config: &str) -> Multiplexer {
@@ -49,6 +55,7 @@ fn path(p: &std::path::Path) -> String {
     p.to_string_lossy().into_owned()
 }
 
+#[cfg(feature = "tls")]
 #[tokio::test]
 async fn tls_with_ssl_true_and_a_custom_ca_runs_commands() {
     let certs = TestCertificates::generate();
@@ -67,6 +74,7 @@ async fn tls_with_ssl_true_and_a_custom_ca_runs_commands() {
     assert!(e.is_connection_error() || e.is_timeout(), "{e}");
 }
 
+#[cfg(feature = "tls")]
 #[tokio::test]
 async fn tls_with_a_rediss_url_and_ca_query_key_runs_commands() {
     let certs = TestCertificates::generate();
@@ -92,6 +100,7 @@ async fn tls_with_a_rediss_url_and_ca_query_key_runs_commands() {
     assert!(!keyspace.contains("db0:"), "{keyspace}");
 }
 
+#[cfg(feature = "tls")]
 #[tokio::test]
 async fn server_requiring_a_client_certificate_accepts_ssl_cert_and_ssl_key() {
     let certs = TestCertificates::generate();
@@ -107,6 +116,7 @@ async fn server_requiring_a_client_certificate_accepts_ssl_cert_and_ssl_key() {
     assert_round_trip(&mux, "tls:client-cert").await;
 }
 
+#[cfg(feature = "tls")]
 #[tokio::test]
 async fn server_requiring_a_client_certificate_refuses_a_client_without_one_clearly() {
     let certs = TestCertificates::generate();
@@ -124,6 +134,7 @@ async fn server_requiring_a_client_certificate_refuses_a_client_without_one_clea
     assert!(text.contains("sslCert"), "{text}");
 }
 
+#[cfg(feature = "tls")]
 #[tokio::test]
 async fn wrong_host_name_fails_naming_the_name_check() {
     let certs = TestCertificates::generate();
@@ -144,6 +155,7 @@ async fn wrong_host_name_fails_naming_the_name_check() {
     );
 }
 
+#[cfg(feature = "tls")]
 #[tokio::test]
 async fn unknown_certificate_authority_fails_naming_the_ca_check() {
     let certs = TestCertificates::generate();
@@ -170,9 +182,11 @@ async fn unknown_certificate_authority_fails_naming_the_ca_check() {
 }
 
 /// Counts `WARN` events whose message mentions sslInsecure.
+#[cfg(feature = "tls")]
 #[derive(Clone, Default)]
 struct WarningCounter(Arc<Mutex<Vec<String>>>);
 
+#[cfg(feature = "tls")]
 impl tracing::Subscriber for WarningCounter {
     fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
         true
@@ -205,6 +219,7 @@ impl tracing::Subscriber for WarningCounter {
     fn exit(&self, _: &tracing::span::Id) {}
 }
 
+#[cfg(feature = "tls")]
 #[tokio::test]
 async fn ssl_insecure_connects_despite_an_unknown_ca_and_warns_on_every_connection() {
     let certs = TestCertificates::generate();
@@ -291,6 +306,7 @@ async fn unix_socket_via_a_path_in_the_config_string_runs_commands() {
     assert_round_trip(&mux, "unix:redis+unix").await;
 }
 
+#[cfg(feature = "tls")]
 #[tokio::test]
 async fn passwords_are_never_echoed_over_tls_or_unix_sockets() {
     const PASSWORD: &str = "tr4nsp0rt-s3cret";
@@ -332,6 +348,7 @@ async fn passwords_are_never_echoed_over_tls_or_unix_sockets() {
     assert!(!format!("{mux:?}").contains("right-one"));
 }
 
+#[cfg(feature = "tls")]
 #[tokio::test]
 async fn tls_towards_a_plain_port_fails_saying_so() {
     let certs = TestCertificates::generate();
@@ -347,6 +364,7 @@ async fn tls_towards_a_plain_port_fails_saying_so() {
     assert!(e.to_string().contains("tls-port"), "{e}");
 }
 
+#[cfg(feature = "tls")]
 #[tokio::test]
 async fn unreadable_certificate_files_are_config_errors_naming_key_and_path() {
     let certs = TestCertificates::generate();
@@ -379,4 +397,20 @@ async fn unreadable_certificate_files_are_config_errors_naming_key_and_path() {
     for line in body.lines().filter(|l| !l.starts_with("-----")) {
         assert!(!text.contains(line), "{text}");
     }
+}
+
+#[cfg(not(feature = "tls"))]
+#[tokio::test]
+async fn tls_without_the_tls_feature_fails_saying_the_feature_is_off() {
+    let server = RedisServer::start();
+    let config = format!("{},ssl=true,sslCaCert=/etc/redis/ca.pem", server.addr());
+    // The keys still parse ...
+    assert!(Config::parse(&config).expect("parses").tls.is_some());
+    // ... but connecting says why it cannot work.
+    let e = connect_error(&config).await;
+    assert_eq!(e.kind(), ErrorKind::Config, "{e}");
+    assert!(
+        e.to_string().contains("without its 'tls' cargo feature"),
+        "{e}"
+    );
 }
