@@ -181,6 +181,41 @@ async fn unknown_certificate_authority_fails_naming_the_ca_check() {
     }
 }
 
+#[cfg(feature = "tls")]
+#[tokio::test]
+async fn reconnects_reuse_the_tls_configuration_built_on_the_first_connect() {
+    let certs = TestCertificates::generate();
+    let server = RedisServer::start_tls(&certs, true, &[]);
+    // Copies of the PEM files that disappear after the first connect: the
+    // reconnect can only succeed if it does not read them again.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let copy = |from: &std::path::Path, name: &str| {
+        let to = dir.path().join(name);
+        std::fs::copy(from, &to).expect("copy PEM file");
+        path(&to)
+    };
+    let config = format!(
+        "localhost:{},ssl=true,sslCaCert={},sslCert={},sslKey={}",
+        server.tls_port.expect("TLS port"),
+        copy(&certs.ca_cert, "ca.pem"),
+        copy(&certs.client_cert, "client.pem"),
+        copy(&certs.client_key, "client.key")
+    );
+    let mux = connect(&config).await;
+    assert_round_trip(&mux, "tls:before").await;
+    drop(dir);
+
+    server.command(&["CLIENT", "KILL", "TYPE", "normal"]);
+    let db = mux.database(0);
+    let until = Instant::now() + Duration::from_secs(10);
+    while mux.stats().reconnects == 0 && Instant::now() < until {
+        let _ = db.ping().timeout(Duration::from_millis(500)).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(mux.stats().reconnects >= 1, "{:?}", mux.stats());
+    assert_round_trip(&mux, "tls:after").await;
+}
+
 /// Counts `WARN` events whose message mentions sslInsecure.
 #[cfg(feature = "tls")]
 #[derive(Clone, Default)]
