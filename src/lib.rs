@@ -63,7 +63,9 @@ pub mod table;
 
 pub use cmd::{Cmd, CommandFlags, FromValue, ReplicaPreference, ToArg};
 pub use commands::SetOptions;
-pub use config::{BacklogPolicy, Config, ConfigError, Endpoint, Password, Protocol, RetryPolicy};
+pub use config::{
+    BacklogPolicy, Config, ConfigError, Endpoint, Password, Protocol, RetryPolicy, TlsConfig,
+};
 pub use database::{Call, Database, Reply};
 pub use error::{ConnectionState, Error, ErrorKind, Result};
 pub use events::{ConnectionEvent, Events};

@@ -3,18 +3,28 @@
 //! Each [`RedisServer`] runs in its own temporary directory on a free
 //! loopback port, with persistence off, and is killed when dropped. The
 //! binary is `$REDMUX_REDIS_SERVER` or `redis-server` from `PATH`. Tests
-//! never touch a server on 6379.
+//! never touch a server on 6379. A server may also listen on a TLS port
+//! ([`RedisServer::start_tls`], certificates from [`TestCertificates`]) or a
+//! Unix socket ([`RedisServer::start_unix`]); the plain port stays open for
+//! readiness checks and side commands.
 
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub struct RedisServer {
     child: Option<Child>,
     pub port: u16,
+    /// The TLS port, for servers from [`RedisServer::start_tls`].
+    pub tls_port: Option<u16>,
+    /// `--tls-*` arguments other than the port.
+    tls_args: Vec<String>,
+    /// The Unix socket, for servers from [`RedisServer::start_unix`].
+    pub unix_socket: Option<PathBuf>,
     dir: tempfile::TempDir,
     extra: Vec<String>,
 }
@@ -43,6 +53,9 @@ impl RedisServer {
         let mut server = RedisServer {
             child: None,
             port,
+            tls_port: None,
+            tls_args: Vec::new(),
+            unix_socket: None,
             dir,
             extra: Vec::new(),
         };
@@ -53,13 +66,61 @@ impl RedisServer {
 
     /// Starts a server with extra `--option value` arguments.
     pub fn start_with(extra: &[&str]) -> RedisServer {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mut server = RedisServer {
+        let mut server = RedisServer::unstarted(extra);
+        server.spawn();
+        server
+    }
+
+    fn unstarted(extra: &[&str]) -> RedisServer {
+        RedisServer {
             child: None,
             port: free_port(),
-            dir,
+            tls_port: None,
+            tls_args: Vec::new(),
+            unix_socket: None,
+            dir: tempfile::tempdir().expect("temp dir"),
             extra: extra.iter().map(|s| s.to_string()).collect(),
-        };
+        }
+    }
+
+    /// Starts a server that also listens with TLS on `tls_port`, with the
+    /// server certificate of `certs`; with `require_client_cert` it asks
+    /// clients for a certificate signed by the test CA
+    /// (`--tls-auth-clients yes`).
+    pub fn start_tls(
+        certs: &TestCertificates,
+        require_client_cert: bool,
+        extra: &[&str],
+    ) -> RedisServer {
+        let mut server = RedisServer::unstarted(extra);
+        server.tls_port = Some(free_port());
+        let path = |p: &Path| p.to_string_lossy().into_owned();
+        server.tls_args = vec![
+            "--tls-cert-file".into(),
+            path(&certs.server_cert),
+            "--tls-key-file".into(),
+            path(&certs.server_key),
+            "--tls-ca-cert-file".into(),
+            path(&certs.ca_cert),
+            "--tls-auth-clients".into(),
+            if require_client_cert { "yes" } else { "no" }.into(),
+        ];
+        server.spawn();
+        // `redis-server --version` does not say whether TLS was built in;
+        // a listening TLS port does.
+        let tls_port = server.tls_port.expect("TLS port");
+        assert!(
+            TcpStream::connect(("127.0.0.1", tls_port)).is_ok(),
+            "redis-server is not listening on its TLS port {tls_port}: it needs to be built \
+             with TLS support (Debian's redis-server package is)"
+        );
+        server
+    }
+
+    /// Starts a server that also listens on a Unix socket in its directory.
+    pub fn start_unix(extra: &[&str]) -> RedisServer {
+        let mut server = RedisServer::unstarted(extra);
+        server.unix_socket = Some(server.dir.path().join("redis.sock"));
         server.spawn();
         server
     }
@@ -78,6 +139,7 @@ impl RedisServer {
                     "no",
                 ])
                 .args(["--dir", &self.dir.path().to_string_lossy()])
+                .args(self.listener_args())
                 .args(&self.extra)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
@@ -87,9 +149,18 @@ impl RedisServer {
             if self.wait_ready(Duration::from_secs(10)) {
                 return;
             }
-            // The port may have been taken between choosing and binding; pick another.
+            // A port may have been taken between choosing and binding; pick others.
             self.kill();
             self.port = free_port();
+            if self.tls_port.is_some() {
+                self.tls_port = Some(free_port());
+            }
+        }
+        if self.tls_port.is_some() {
+            panic!(
+                "redis-server did not start with --tls-port; it needs to be built with TLS \
+                 support (Debian's redis-server package is)"
+            );
         }
         panic!("redis-server did not start");
     }
@@ -110,6 +181,24 @@ impl RedisServer {
             std::thread::sleep(Duration::from_millis(20));
         }
         false
+    }
+
+    /// The TLS and Unix-socket arguments, if any.
+    fn listener_args(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        if let Some(tls_port) = self.tls_port {
+            args.extend(["--tls-port".to_owned(), tls_port.to_string()]);
+            args.extend(self.tls_args.iter().cloned());
+        }
+        if let Some(socket) = &self.unix_socket {
+            args.extend([
+                "--unixsocket".to_owned(),
+                socket.to_string_lossy().into_owned(),
+                "--unixsocketperm".to_owned(),
+                "700".to_owned(),
+            ]);
+        }
+        args
     }
 
     pub fn addr(&self) -> String {
@@ -134,9 +223,10 @@ impl RedisServer {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        let port = self.port;
+        let (port, tls_port) = (self.port, self.tls_port);
         self.spawn();
         assert_eq!(self.port, port, "restart must keep the port");
+        assert_eq!(self.tls_port, tls_port, "restart must keep the TLS port");
     }
 
     pub fn pid(&self) -> Option<u32> {
@@ -202,4 +292,71 @@ pub fn command_at(port: u16, args: &[&str]) -> std::io::Result<String> {
         }
     }
     Ok(line)
+}
+
+/// A test certificate authority, a server certificate it signed for
+/// `localhost` and 127.0.0.1, a client certificate it signed, and a second,
+/// unrelated CA; all PEM files in a temporary directory. Made with rcgen at
+/// test time, so nothing is checked in and nothing expires.
+pub struct TestCertificates {
+    _dir: tempfile::TempDir,
+    pub ca_cert: PathBuf,
+    pub server_cert: PathBuf,
+    pub server_key: PathBuf,
+    pub client_cert: PathBuf,
+    pub client_key: PathBuf,
+    /// A CA that signed nothing here: trusting only it must fail.
+    pub other_ca_cert: PathBuf,
+}
+
+impl TestCertificates {
+    pub fn generate() -> TestCertificates {
+        use rcgen::{
+            BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose,
+            IsCa, KeyPair, KeyUsagePurpose,
+        };
+        fn ca(name: &str) -> CertifiedIssuer<'static, KeyPair> {
+            let mut params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+            params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+            params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+            params.distinguished_name.push(DnType::CommonName, name);
+            CertifiedIssuer::self_signed(params, KeyPair::generate().expect("CA key"))
+                .expect("self-signed CA")
+        }
+        let dir = tempfile::tempdir().expect("temp dir");
+        let write = |name: &str, pem: String| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, pem).expect("write PEM file");
+            path
+        };
+        let issuer = ca("redmux test CA");
+        let leaf = |names: Vec<String>, purpose: ExtendedKeyUsagePurpose| {
+            let mut params = CertificateParams::new(names).expect("leaf params");
+            params
+                .distinguished_name
+                .push(DnType::CommonName, "redmux test");
+            params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+            params.extended_key_usages = vec![purpose];
+            let key = KeyPair::generate().expect("leaf key");
+            let cert = params.signed_by(&key, &issuer).expect("sign leaf");
+            (cert.pem(), key.serialize_pem())
+        };
+        let (server_cert, server_key) = leaf(
+            vec!["localhost".into(), "127.0.0.1".into()],
+            ExtendedKeyUsagePurpose::ServerAuth,
+        );
+        let (client_cert, client_key) = leaf(
+            vec!["client.test".into()],
+            ExtendedKeyUsagePurpose::ClientAuth,
+        );
+        TestCertificates {
+            ca_cert: write("ca.pem", issuer.pem()),
+            server_cert: write("server.pem", server_cert),
+            server_key: write("server.key", server_key),
+            client_cert: write("client.pem", client_cert),
+            client_key: write("client.key", client_key),
+            other_ca_cert: write("other-ca.pem", ca("unrelated CA").pem()),
+            _dir: dir,
+        }
+    }
 }
