@@ -143,14 +143,17 @@ impl ConnectionHandle {
 
 /// `abortConnect=true`: up to `connectRetry` attempts (at least one), spaced
 /// by the retry policy; the last error if none succeeds. A rejected password
-/// is final: retrying cannot fix it.
+/// and a configuration error (an unreadable certificate file, TLS compiled
+/// out) are final: retrying cannot fix them.
 async fn first_connection(connect: &Connect, config: &Config) -> Result<Established> {
     let attempts = config.connect_retry.max(1);
     let mut attempt = 0;
     loop {
         match connect().await {
             Ok(est) => return Ok(est),
-            Err(e) if e.kind() == crate::ErrorKind::Auth => return Err(e),
+            Err(e) if matches!(e.kind(), crate::ErrorKind::Auth | crate::ErrorKind::Config) => {
+                return Err(e)
+            }
             Err(e) if attempt + 1 >= attempts => return Err(e),
             Err(_) => {}
         }
