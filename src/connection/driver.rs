@@ -157,9 +157,8 @@ impl Driver {
                 return self.drop_request(req, err);
             }
         }
-        if let Some(deadline) = self.pipeline.accept(req, now) {
-            self.deadlines.watch(deadline);
-        }
+        let deadline = self.pipeline.accept(req, now);
+        self.deadlines.watch(deadline);
     }
 
     /// Fails a request that was never sent, with the last connection error.
@@ -248,11 +247,9 @@ impl Driver {
     /// Runs the heartbeat's checks when its timer fires. True if anything changed.
     fn poll_heartbeat(&mut self, cx: &mut Context<'_>) -> bool {
         let mut changed = false;
-        loop {
+        // The clock is read only when the timer fired: this runs every turn.
+        while let Some(wake) = self.heartbeat.poll_wake(cx) {
             let now = Instant::now();
-            let Some(wake) = self.heartbeat.poll_wake(cx, now) else {
-                break;
-            };
             changed |= self.pipeline.end_pause(now);
             if wake == Wake::Tick && self.link.is_up() {
                 changed |= self.check_stall(now) || self.keep_alive(now);
@@ -411,8 +408,12 @@ impl Driver {
     }
 
     fn should_linger(&mut self) -> bool {
+        if self.expected == 0 {
+            return false;
+        }
         if self.closing.is_some() || !self.link.is_up() {
             self.expected = 0;
+            return false;
         }
         // The channel's length is one atomic load. Draining instead would
         // register the driver's waker on the channel, and the first caller's

@@ -84,10 +84,11 @@ impl Heartbeat {
 
     /// `Some` when the timer fired; a `Tick` moves the next tick on by the
     /// interval. Call [`rearm`](Heartbeat::rearm) after acting on it.
-    pub(super) fn poll_wake(&mut self, cx: &mut Context<'_>, now: Instant) -> Option<Wake> {
+    pub(super) fn poll_wake(&mut self, cx: &mut Context<'_>) -> Option<Wake> {
         if !self.timer.poll_fired(cx) {
             return None;
         }
+        let now = Instant::now();
         if now >= self.next_tick {
             self.next_tick = now + self.interval;
             return Some(Wake::Tick);
@@ -171,11 +172,11 @@ mod tests {
         let mut hb = Heartbeat::new(Duration::from_secs(1));
         let t0 = Instant::now();
         hb.wake_at(t0 + 100 * MS);
-        assert_eq!(hb.poll_wake(&mut cx, Instant::now()), None);
+        assert_eq!(hb.poll_wake(&mut cx), None);
         tokio::time::advance(100 * MS).await;
-        assert_eq!(hb.poll_wake(&mut cx, Instant::now()), Some(Wake::Exact));
+        assert_eq!(hb.poll_wake(&mut cx), Some(Wake::Exact));
         hb.rearm(Instant::now(), [t0 + 50 * MS]); // already passed: ignored
         tokio::time::advance(900 * MS).await;
-        assert_eq!(hb.poll_wake(&mut cx, Instant::now()), Some(Wake::Tick));
+        assert_eq!(hb.poll_wake(&mut cx), Some(Wake::Tick));
     }
 }

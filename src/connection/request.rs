@@ -94,30 +94,40 @@ pub(crate) enum OnRedirect {
     /// server, or a caller who asked not to be redirected (`NO_REDIRECT`).
     Deliver,
     /// Hand the request back to the layer above, which follows them.
-    #[cfg_attr(not(test), allow(dead_code))] // first used outside tests by cluster routing
     HandBack,
 }
 
 /// One request on its way to a connection.
+///
+/// Kept small (80 bytes) because every command travels as one through the
+/// channel: what a single, ungated, new command does not need lives in a
+/// boxed [`Shape`] that only groups, gates, hand-back and re-sent requests
+/// pay for.
 pub(crate) struct Request {
-    /// `count` encoded commands, back to back. Kept as the `BytesMut` they
+    /// The encoded command(s), back to back. Kept as the `BytesMut` they
     /// were built in: freezing into `Bytes` would allocate per request.
     pub(crate) commands: BytesMut,
-    /// How many commands `commands` holds, and so how many replies to await (≥ 1).
-    pub(crate) count: u32,
     /// The database the commands must run in.
     pub(crate) db: u32,
-    /// Where the answer goes; `None` for fire-and-forget.
-    pub(crate) reply: Option<ReplySender>,
     /// How long the caller waits; for fire-and-forget, how long the driver
     /// keeps trying to send it before dropping it.
     pub(crate) timeout: Duration,
+    /// Where the answer goes; `None` for fire-and-forget.
+    pub(crate) reply: Option<ReplySender>,
+    /// `None`: one command, `Gate::Open`, `OnRedirect::Deliver`, a new deadline.
+    pub(crate) shape: Option<Box<Shape>>,
+}
+
+/// The less common parts of a request.
+pub(crate) struct Shape {
+    /// How many commands `commands` holds, and so how many replies to await (≥ 1).
+    pub(crate) count: u32,
+    pub(crate) gate: Gate,
+    pub(crate) on_redirect: OnRedirect,
     /// The deadline already running, for a request handed back and sent
     /// again: its caller's clock did not restart. `None` for a new request
     /// (the driver starts the clock when it takes it).
     pub(crate) deadline: Option<Instant>,
-    pub(crate) gate: Gate,
-    pub(crate) on_redirect: OnRedirect,
 }
 
 impl Request {
@@ -130,13 +140,10 @@ impl Request {
     ) -> Request {
         Request {
             commands: command,
-            count: 1,
             db,
-            reply,
             timeout,
-            deadline: None,
-            gate: Gate::Open,
-            on_redirect: OnRedirect::Deliver,
+            reply,
+            shape: None,
         }
     }
 
@@ -150,10 +157,34 @@ impl Request {
         reply: Option<ReplySender>,
         timeout: Duration,
     ) -> Request {
-        Request {
-            count: count.max(1),
-            ..Request::single(commands, db, reply, timeout)
-        }
+        let mut req = Request::single(commands, db, reply, timeout);
+        req.shape_mut().count = count.max(1);
+        req
+    }
+
+    /// The same request behind `gate`.
+    #[cfg_attr(not(test), allow(dead_code))] // first used outside tests by transactions
+    pub(crate) fn gated(mut self, gate: Gate) -> Request {
+        self.shape_mut().gate = gate;
+        self
+    }
+
+    /// The same request, handed back on `MOVED`/`ASK` instead of answered.
+    #[cfg_attr(not(test), allow(dead_code))] // first used outside tests by cluster routing
+    pub(crate) fn handing_back_redirects(mut self) -> Request {
+        self.shape_mut().on_redirect = OnRedirect::HandBack;
+        self
+    }
+
+    fn shape_mut(&mut self) -> &mut Shape {
+        self.shape.get_or_insert_with(|| {
+            Box::new(Shape {
+                count: 1,
+                gate: Gate::Open,
+                on_redirect: OnRedirect::Deliver,
+                deadline: None,
+            })
+        })
     }
 
     /// The first command's name, upper-cased, for messages.
@@ -263,6 +294,16 @@ fn header(bytes: &[u8], at: usize, kind: u8) -> Option<(usize, usize)> {
 mod tests {
     use super::*;
     use crate::Cmd;
+
+    #[test]
+    fn a_request_stays_within_80_bytes() {
+        // One per command through the channel.
+        assert!(
+            std::mem::size_of::<Request>() <= 80,
+            "{}",
+            std::mem::size_of::<Request>()
+        );
+    }
 
     #[test]
     fn command_name_reads_the_first_bulk() {

@@ -17,7 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::handshake::{Established, Session};
 use super::lifecycle::Connect;
-use super::request::{Answer, Gate, HandBack, OnRedirect, Request, ReturnReason, Returned, Step};
+use super::request::{Answer, Gate, HandBack, Request, ReturnReason, Returned, Step};
 use super::shared::Shared;
 use super::ConnectionHandle;
 use crate::config::{Config, Endpoint, RetryPolicy};
@@ -311,9 +311,8 @@ async fn a_gate_holds_every_later_command_until_its_replies_arrive() {
     let mut h = harness(Options::default());
     let mut server = h.server().await;
     let (bytes, count) = group(&[&["WATCH", "k"], &["GET", "k"]]);
-    let gated = send_request(&h.handle, |r| Request {
-        gate: Gate::UntilReplies,
-        ..Request::group(bytes, count, 0, Some(r), PATIENCE)
+    let gated = send_request(&h.handle, |r| {
+        Request::group(bytes, count, 0, Some(r), PATIENCE).gated(Gate::UntilReplies)
     });
     let later = send(&h.handle, &["ECHO", "later"], 0);
     assert_eq!(server.command().await, ["WATCH", "k"]);
@@ -352,9 +351,8 @@ async fn a_continuation_writes_its_follow_up_before_anything_queued_meanwhile() 
             }
         }
     });
-    let txn = send_request(&h.handle, |r| Request {
-        gate: Gate::Then(then),
-        ..Request::group(bytes, count, 0, Some(r), PATIENCE)
+    let txn = send_request(&h.handle, |r| {
+        Request::group(bytes, count, 0, Some(r), PATIENCE).gated(Gate::Then(then))
     });
     assert_eq!(server.command().await, ["WATCH", "k"]);
     assert_eq!(server.command().await, ["GET", "k"]);
@@ -499,9 +497,8 @@ async fn a_redirect_hands_the_request_back_to_the_layer_above() {
     let mut server_a = first.server().await;
     let mut server_b = second.servers.recv().await.expect("second server");
 
-    let followed = send_request(&first.handle, |r| Request {
-        on_redirect: OnRedirect::HandBack,
-        ..Request::single(encode(&["GET", "k"]), 0, Some(r), PATIENCE)
+    let followed = send_request(&first.handle, |r| {
+        Request::single(encode(&["GET", "k"]), 0, Some(r), PATIENCE).handing_back_redirects()
     });
     let delivered = send(&first.handle, &["GET", "k"], 0);
     assert_eq!(server_a.command().await, ["GET", "k"]);
@@ -661,9 +658,8 @@ async fn a_continuation_may_answer_without_writing_more_and_the_gate_opens() {
         replies.push(Value::SimpleString("checked".into()));
         Step::Answer(replies)
     });
-    let checked = send_request(&h.handle, |r| Request {
-        gate: Gate::Then(then),
-        ..Request::single(encode(&["GET", "k"]), 0, Some(r), PATIENCE)
+    let checked = send_request(&h.handle, |r| {
+        Request::single(encode(&["GET", "k"]), 0, Some(r), PATIENCE).gated(Gate::Then(then))
     });
     let later = send(&h.handle, &["ECHO", "later"], 0);
     assert_eq!(server.command().await, ["GET", "k"]);

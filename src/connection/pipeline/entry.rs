@@ -8,7 +8,9 @@
 use bytes::BytesMut;
 use tokio::time::Instant;
 
-use super::super::request::{command_name, Continuation, Gate, OnRedirect, ReplySender, Request};
+use super::super::request::{
+    command_name, Continuation, Gate, OnRedirect, ReplySender, Request, Shape,
+};
 use crate::error::Error;
 use crate::resp::Value;
 
@@ -41,8 +43,14 @@ impl Deadline {
 
     fn ticks(at: Option<Instant>) -> u64 {
         let Some(at) = at else { return 0 };
-        let nanos = at.saturating_duration_since(Deadline::epoch()).as_nanos();
-        u64::try_from(nanos).unwrap_or(u64::MAX - 1) + 1
+        let since = at.saturating_duration_since(Deadline::epoch());
+        // u64 arithmetic, not `as_nanos()`'s u128: this runs per request.
+        since
+            .as_secs()
+            .saturating_mul(1_000_000_000)
+            .saturating_add(u64::from(since.subsec_nanos()))
+            .min(u64::MAX - 1)
+            + 1
     }
 
     fn instant(ticks: u64) -> Option<Instant> {
@@ -95,36 +103,47 @@ pub(super) struct Entry {
 impl Entry {
     /// The entry for a caller's request; its deadline starts at `now` unless
     /// the request already carries one (it was handed back and re-sent).
-    pub(super) fn from_request(req: Request, now: Instant) -> Entry {
+    pub(super) fn from_request(req: Request, now: Instant) -> (Entry, Instant) {
         let kind = if req.reply.is_some() {
             Kind::Awaited
         } else {
             Kind::FireAndForget
         };
         let mut flags = 0;
-        let then = match req.gate {
-            Gate::Open => None,
-            Gate::UntilReplies => {
-                flags |= flag::GATED;
-                None
+        let mut deadline = None;
+        let group = req.shape.and_then(|shape| {
+            let Shape {
+                count,
+                gate,
+                on_redirect,
+                deadline: running,
+            } = *shape;
+            deadline = running;
+            if on_redirect == OnRedirect::HandBack {
+                flags |= flag::HAND_BACK;
             }
-            Gate::Then(then) => {
-                flags |= flag::GATED;
-                Some(then)
-            }
-        };
-        if req.on_redirect == OnRedirect::HandBack {
-            flags |= flag::HAND_BACK;
-        }
-        let group = (req.count > 1 || then.is_some()).then(|| {
-            Box::new(Group {
-                count: req.count,
-                replies: Vec::new(),
-                then,
+            let then = match gate {
+                Gate::Open => None,
+                Gate::UntilReplies => {
+                    flags |= flag::GATED;
+                    None
+                }
+                Gate::Then(then) => {
+                    flags |= flag::GATED;
+                    Some(then)
+                }
+            };
+            (count > 1 || then.is_some()).then(|| {
+                Box::new(Group {
+                    count,
+                    replies: Vec::new(),
+                    then,
+                })
             })
         });
-        Entry {
-            deadline: Deadline::ticks(Some(req.deadline.unwrap_or(now + req.timeout))),
+        let deadline = deadline.unwrap_or(now + req.timeout);
+        let entry = Entry {
+            deadline: Deadline::ticks(Some(deadline)),
             aux: u32::try_from(req.timeout.as_millis()).unwrap_or(u32::MAX),
             bytes: req.commands,
             reply: req.reply,
@@ -133,7 +152,8 @@ impl Entry {
             group,
             kind,
             flags,
-        }
+        };
+        (entry, deadline)
     }
 
     /// An entry the pipeline adds itself (SELECT, PING): nobody awaits it.
@@ -190,19 +210,22 @@ impl Entry {
             None if self.flags & flag::GATED != 0 => Gate::UntilReplies,
             None => Gate::Open,
         };
+        let on_redirect = if self.flags & flag::HAND_BACK != 0 {
+            OnRedirect::HandBack
+        } else {
+            OnRedirect::Deliver
+        };
         Request {
             commands: self.bytes,
-            count,
             db: self.db,
-            reply: self.reply,
             timeout,
-            deadline,
-            gate,
-            on_redirect: if self.flags & flag::HAND_BACK != 0 {
-                OnRedirect::HandBack
-            } else {
-                OnRedirect::Deliver
-            },
+            reply: self.reply,
+            shape: Some(Box::new(Shape {
+                count,
+                gate,
+                on_redirect,
+                deadline,
+            })),
         }
     }
 

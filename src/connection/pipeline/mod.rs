@@ -256,9 +256,8 @@ impl Pipeline {
     // ----- accepting ----------------------------------------------------------
 
     /// Takes a caller's request; returns its deadline, for the driver's timer.
-    pub(super) fn accept(&mut self, req: Request, now: Instant) -> Option<Instant> {
-        let entry = Entry::from_request(req, now);
-        let deadline = entry.deadline();
+    pub(super) fn accept(&mut self, req: Request, now: Instant) -> Instant {
+        let (entry, deadline) = Entry::from_request(req, now);
         if self.backlog.is_empty() && self.can_fill() && entry.db == self.wire_db {
             // The common case: straight into the write buffer, no queue hop.
             self.push_to_wire(entry);
@@ -602,9 +601,11 @@ impl Pipeline {
         let now = Instant::now();
         let mut req = entry.into_request();
         req.commands = commands;
-        req.count = count.max(1);
-        req.gate = gate;
-        let next = Entry::from_request(req, now);
+        if let Some(shape) = &mut req.shape {
+            shape.count = count.max(1);
+            shape.gate = gate;
+        }
+        let (next, _) = Entry::from_request(req, now);
         self.push_to_wire(next);
     }
 
