@@ -33,7 +33,7 @@ use super::handshake::Established;
 use super::heartbeat::{Heartbeat, Wake};
 use super::lifecycle::{Connect, Lifecycle, Transition};
 use super::pipeline::flush::should_linger;
-use super::pipeline::Pipeline;
+use super::pipeline::{Now, Pipeline};
 use super::request::{HandBack, Request, ReturnReason, Returned};
 use super::shared::Shared;
 use crate::config::{BacklogPolicy, Config};
@@ -126,7 +126,7 @@ impl Driver {
         while taken < DRAIN_BATCH && !self.channel_closed {
             match self.rx.poll_recv(cx) {
                 Poll::Ready(Some(Message::Request(req))) => {
-                    let now = *now.get_or_insert_with(Instant::now);
+                    let now = *now.get_or_insert_with(Now::read);
                     self.accept(req, now);
                 }
                 Poll::Ready(Some(Message::Close { grace, done })) => {
@@ -145,7 +145,8 @@ impl Driver {
 
     /// Applies the backlog policy while there is no connection, then hands
     /// the request to the pipeline.
-    fn accept(&mut self, req: Request, now: Instant) {
+    #[inline]
+    fn accept(&mut self, req: Request, now: Now) {
         if !self.link.is_up() {
             if self.config.backlog_policy == BacklogPolicy::FailFast {
                 return self

@@ -53,9 +53,37 @@ impl Deadline {
             + 1
     }
 
+    /// `ticks` plus `d`, with the same u64 arithmetic as [`Deadline::ticks`].
+    fn after(ticks: u64, d: std::time::Duration) -> u64 {
+        d.as_secs()
+            .saturating_mul(1_000_000_000)
+            .saturating_add(u64::from(d.subsec_nanos()))
+            .saturating_add(ticks)
+            .min(u64::MAX - 1)
+    }
+
     fn instant(ticks: u64) -> Option<Instant> {
         let nanos = ticks.checked_sub(1)?;
         Some(Deadline::epoch() + std::time::Duration::from_nanos(nanos))
+    }
+}
+
+/// The moment a batch of requests is accepted, read once per batch: as an
+/// `Instant` for the driver's timer, and as [`Deadline`] ticks so that each
+/// request's deadline is one addition rather than a clock subtraction.
+#[derive(Clone, Copy, Debug)]
+pub(in super::super) struct Now {
+    pub(in super::super) at: Instant,
+    ticks: u64,
+}
+
+impl Now {
+    pub(in super::super) fn read() -> Now {
+        let at = Instant::now();
+        Now {
+            at,
+            ticks: Deadline::ticks(Some(at)),
+        }
     }
 }
 
@@ -103,7 +131,8 @@ pub(super) struct Entry {
 impl Entry {
     /// The entry for a caller's request; its deadline starts at `now` unless
     /// the request already carries one (it was handed back and re-sent).
-    pub(super) fn from_request(req: Request, now: Instant) -> (Entry, Instant) {
+    #[inline]
+    pub(super) fn from_request(req: Request, now: Now) -> (Entry, Instant) {
         let kind = if req.reply.is_some() {
             Kind::Awaited
         } else {
@@ -141,9 +170,15 @@ impl Entry {
                 })
             })
         });
-        let deadline = deadline.unwrap_or(now + req.timeout);
+        let (deadline, ticks) = match deadline {
+            Some(running) => (running, Deadline::ticks(Some(running))),
+            None => (
+                now.at + req.timeout,
+                Deadline::after(now.ticks, req.timeout),
+            ),
+        };
         let entry = Entry {
-            deadline: Deadline::ticks(Some(deadline)),
+            deadline: ticks,
             aux: u32::try_from(req.timeout.as_millis()).unwrap_or(u32::MAX),
             bytes: req.commands,
             reply: req.reply,
@@ -300,6 +335,13 @@ mod tests {
             assert_eq!(Deadline::instant(Deadline::ticks(Some(at))), Some(at));
         }
         assert_eq!(Deadline::ticks(None), 0);
+        let read = Now::read();
+        let later = std::time::Duration::from_millis(250);
+        assert_eq!(
+            Deadline::instant(Deadline::after(read.ticks, later)),
+            Some(read.at + later),
+            "a deadline from a batch's ticks is the same instant"
+        );
         assert_eq!(Deadline::instant(0), None);
     }
 

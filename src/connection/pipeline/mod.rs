@@ -43,6 +43,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::AsyncWrite;
 use tokio::time::Instant;
 
+pub(super) use self::entry::Now;
 use self::entry::{flag, Entry, Kind};
 use self::flush::{should_write, FLUSH_BOUND};
 use super::handshake::Session;
@@ -256,7 +257,8 @@ impl Pipeline {
     // ----- accepting ----------------------------------------------------------
 
     /// Takes a caller's request; returns its deadline, for the driver's timer.
-    pub(super) fn accept(&mut self, req: Request, now: Instant) -> Instant {
+    #[inline]
+    pub(super) fn accept(&mut self, req: Request, now: Now) -> Instant {
         let (entry, deadline) = Entry::from_request(req, now);
         if self.backlog.is_empty() && self.can_fill() && entry.db == self.wire_db {
             // The common case: straight into the write buffer, no queue hop.
@@ -324,6 +326,7 @@ impl Pipeline {
         }
     }
 
+    #[inline]
     fn push_to_wire(&mut self, mut entry: Entry) {
         self.wbuf.extend_from_slice(&entry.bytes);
         self.appended += entry.bytes.len() as u64;
@@ -527,6 +530,14 @@ impl Pipeline {
     /// All replies of a caller's request are in: answer, retry, hand back,
     /// or run its continuation.
     fn complete(&mut self, mut entry: Entry, last: Value) {
+        // The usual case, kept short: one command, no group, nothing to hand back.
+        if entry.group.is_none() && entry.flags & (flag::WRONG_DB | flag::HAND_BACK) == 0 {
+            let not_executed = is_not_executed(&last);
+            if not_executed && entry.still_wanted() {
+                return self.retry_not_executed(entry);
+            }
+            return self.answer(entry, Answer::One(last), not_executed);
+        }
         // A single command's reply stays out of a Vec: no allocation.
         let (single, replies) = match entry.group.as_mut() {
             Some(group) => {
@@ -576,6 +587,7 @@ impl Pipeline {
         self.answer(entry, answer, not_executed);
     }
 
+    #[inline]
     fn answer(&mut self, entry: Entry, answer: Answer, not_executed: bool) {
         if entry.kind == Kind::FireAndForget {
             if not_executed {
@@ -598,7 +610,7 @@ impl Pipeline {
         count: u32,
         gate: super::request::Gate,
     ) {
-        let now = Instant::now();
+        let now = Now::read();
         let mut req = entry.into_request();
         req.commands = commands;
         if let Some(shape) = &mut req.shape {
