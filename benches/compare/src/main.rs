@@ -246,6 +246,27 @@ pub fn charts(results: &Results) -> Vec<(String, String, &'static str, &'static 
     .collect()
 }
 
+/// The mixed-database workload is reported as a ratio to redmux's GET 16 B,
+/// so its runs are interleaved with that workload's, round by round at each
+/// task count, rather than run minutes later: a slow minute of the shared
+/// machine then hits both sides of the ratio.
+fn pair_mixed_with_base<'a>(
+    mut plan: Vec<(&'a Workload, usize, usize, usize)>,
+    workloads: &[&Workload],
+) -> Vec<(&'a Workload, usize, usize, usize)> {
+    let position = |id: &str| workloads.iter().position(|w| w.id == id);
+    let Some(base) = position("get16") else {
+        return plan;
+    };
+    let group = |w: &Workload| match w.kind {
+        Kind::MixedDb => base,
+        _ => position(w.id).unwrap_or(usize::MAX),
+    };
+    // Stable: within a (task count, round) the base workload's runs come first.
+    plan.sort_by_key(|&(w, tasks, round, _)| (group(w), tasks, round));
+    plan
+}
+
 pub fn results_path(results: &Results) -> PathBuf {
     let name = format!(
         "{}{}.json",
@@ -321,6 +342,7 @@ fn measure_all(o: &Options, args: &[String]) -> Results {
             })
         })
         .collect();
+    let plan = pair_mixed_with_base(plan, &o.workloads);
     let total = plan.len();
     let per_run = o.duration.as_secs_f64() + o.warmup.as_secs_f64() + 0.2;
     eprintln!(
