@@ -192,7 +192,13 @@ fn main() {
         }
         None => {
             let results = measure_all(&options, &args);
-            let path = results_path(&results);
+            // A run that does not write the docs does not replace the raw
+            // numbers the docs were made from either.
+            let path = if options.write_docs {
+                results_path(&results)
+            } else {
+                results_path(&results).with_extension("partial.json")
+            };
             std::fs::create_dir_all(path.parent().unwrap()).ok();
             std::fs::write(&path, serde_json::to_string_pretty(&results).unwrap())
                 .expect("writing results JSON");
