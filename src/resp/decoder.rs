@@ -510,6 +510,8 @@ impl Decoder {
         // no line scan, and a static string instead of a slice of the buffer.
         if self.stack.is_empty() && self.bulk.is_none() && buf.starts_with(b"+OK\r\n") {
             buf.advance(5);
+            // What was scanned of a partial line was this line's start.
+            self.scanned = 0;
             return Ok(Some(Value::SimpleString(Bytes::from_static(b"OK"))));
         }
         let result = self.decode_frame(buf);
@@ -1282,6 +1284,28 @@ mod tests {
         buf.extend_from_slice(b"\n");
         assert_eq!(decoder.decode(&mut buf).unwrap(), Some(ok()));
         assert!(buf.is_empty());
+    }
+
+    /// `+OK` split across reads: the scan of its first part must not be
+    /// applied to the line after it (a stale resume point made the next
+    /// line's CRLF look like a bare LF).
+    #[test]
+    fn ok_arriving_in_pieces_leaves_no_scan_state_behind() {
+        for split in 1..5 {
+            let whole = b"+OK\r\n$5\r\nhello\r\n+OK\r\n";
+            let mut decoder = Decoder::default();
+            let mut buf = BytesMut::from(&whole[..split]);
+            assert_eq!(decoder.decode(&mut buf).unwrap(), None, "split at {split}");
+            buf.extend_from_slice(&whole[split..]);
+            let ok = Some(Value::SimpleString(Bytes::from_static(b"OK")));
+            assert_eq!(decoder.decode(&mut buf).unwrap(), ok, "split at {split}");
+            assert_eq!(
+                decoder.decode(&mut buf).unwrap(),
+                Some(Value::BulkString("hello".into())),
+                "split at {split}"
+            );
+            assert_eq!(decoder.decode(&mut buf).unwrap(), ok, "split at {split}");
+        }
     }
 
     #[test]
