@@ -62,7 +62,7 @@ mod stats;
 pub mod table;
 
 pub use cmd::{Cmd, CommandFlags, FromValue, ReplicaPreference, ToArg};
-pub use commands::SetOptions;
+pub use commands::{KeyType, Scan, ScanOptions, SetOptions};
 pub use config::{
     BacklogPolicy, Config, ConfigError, Endpoint, Password, Protocol, RetryPolicy, TlsConfig,
 };

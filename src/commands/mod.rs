@@ -4,7 +4,9 @@
 
 mod introspection;
 mod keys;
+mod scan;
 mod server;
 mod strings;
 
+pub use scan::{KeyType, Scan, ScanOptions};
 pub use strings::SetOptions;
