@@ -36,6 +36,7 @@ use super::pipeline::flush::should_linger;
 use super::pipeline::{Now, Pipeline};
 use super::request::{HandBack, Request, ReturnReason, Returned};
 use super::shared::Shared;
+use super::timer::after;
 use crate::config::{BacklogPolicy, Config};
 use crate::error::{ConnectionState, Error};
 use crate::events::ConnectionEvent;
@@ -357,7 +358,7 @@ impl Driver {
 
     fn begin_close(&mut self, grace: Duration, waiter: Option<oneshot::Sender<()>>) {
         let closing = self.closing.get_or_insert_with(|| Closing {
-            deadline: Instant::now() + grace,
+            deadline: after(Instant::now(), grace),
             waiters: Vec::new(),
         });
         closing.waiters.extend(waiter);

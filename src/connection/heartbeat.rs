@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::timer::Timer;
+use super::timer::{after, Timer};
 
 /// Shortest tick accepted, so a zero interval cannot spin the driver.
 const MIN_INTERVAL: Duration = Duration::from_millis(10);
@@ -49,9 +49,9 @@ impl Heartbeat {
         let interval = interval.max(MIN_INTERVAL);
         let now = Instant::now();
         Heartbeat {
-            timer: Timer::new(now + interval),
+            timer: Timer::new(after(now, interval)),
             interval,
-            next_tick: now + interval,
+            next_tick: after(now, interval),
             waiting_since: None,
             last_activity: now,
         }
@@ -90,7 +90,7 @@ impl Heartbeat {
         }
         let now = Instant::now();
         if now >= self.next_tick {
-            self.next_tick = now + self.interval;
+            self.next_tick = after(now, self.interval);
             return Some(Wake::Tick);
         }
         Some(Wake::Exact)

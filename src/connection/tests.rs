@@ -477,6 +477,63 @@ async fn a_failed_pipelined_select_says_where_the_commands_behind_it_ran() {
     assert_eq!(one(next).await, "six");
 }
 
+/// Two pipelined SELECTs fail (a cluster node reports 16 databases but
+/// refuses SELECT): the commands behind both ran in database 0, and the
+/// connection knows it is still there, so the next command for database 1
+/// gets its own SELECT instead of being sent as if the switch had happened.
+#[tokio::test]
+async fn after_two_failed_selects_the_connection_knows_where_it_is() {
+    let mut h = harness(Options::default());
+    let mut server = h.server().await;
+    let to_one = send(&h.handle, &["GET", "k"], 1);
+    assert_eq!(server.command().await, ["SELECT", "1"]);
+    assert_eq!(server.command().await, ["GET", "k"]);
+    let to_two = send(&h.handle, &["GET", "k"], 2);
+    assert_eq!(server.command().await, ["SELECT", "2"]);
+    assert_eq!(server.command().await, ["GET", "k"]);
+    server
+        .send(b"-ERR SELECT is not allowed in cluster mode\r\n$1\r\na\r\n-ERR SELECT is not allowed in cluster mode\r\n$1\r\nb\r\n")
+        .await;
+    for (caller, db) in [(to_one, 1), (to_two, 2)] {
+        let msg = answer(caller)
+            .await
+            .expect_err("wrong database")
+            .to_string();
+        assert!(
+            msg.contains(&format!("SELECT {db} failed")) && msg.contains("ran in database 0"),
+            "{msg}"
+        );
+    }
+    let again = send(&h.handle, &["GET", "k"], 1);
+    assert_eq!(
+        server.command().await,
+        ["SELECT", "1"],
+        "still in database 0: switch again"
+    );
+    server.send(b"+OK\r\n").await;
+    assert_eq!(server.command().await, ["GET", "k"]);
+    server.bulk("one").await;
+    assert_eq!(one(again).await, "one");
+}
+
+/// A timeout too large to add to the clock is capped, not a panic of the
+/// driver (which would close the connection for every caller).
+#[tokio::test]
+async fn a_huge_timeout_is_capped_not_a_crash() {
+    let mut h = harness(Options::default());
+    let mut server = h.server().await;
+    let patient = send_request(&h.handle, |r| {
+        Request::single(encode(&["GET", "k"]), 0, Some(r), Duration::MAX)
+    });
+    assert_eq!(server.command().await, ["GET", "k"]);
+    server.bulk("v").await;
+    assert_eq!(one(patient).await, "v");
+    let next = send(&h.handle, &["GET", "k"], 0);
+    assert_eq!(server.command().await, ["GET", "k"]);
+    server.bulk("w").await;
+    assert_eq!(one(next).await, "w", "the driver still runs");
+}
+
 #[tokio::test]
 async fn a_redirect_hands_the_request_back_to_the_layer_above() {
     // The layer above: whatever comes back is sent to a second connection.

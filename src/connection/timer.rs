@@ -9,8 +9,19 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::task::Context;
+use std::time::Duration;
 
 use tokio::time::{Instant, Sleep};
+
+/// As far ahead as any deadline goes (about 30 years, as tokio's own "far
+/// future"): durations come from callers and from `Config`s built in code,
+/// and `Instant + Duration::MAX` would panic the driver.
+const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
+
+/// `now + d`, capped at [`FAR_FUTURE`] so it cannot overflow.
+pub(super) fn after(now: Instant, d: Duration) -> Instant {
+    now + d.min(FAR_FUTURE)
+}
 
 pub(super) struct Timer {
     sleep: Pin<Box<Sleep>>,

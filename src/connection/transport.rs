@@ -51,7 +51,10 @@ pub(crate) async fn connect(endpoint: &Endpoint, config: &Config) -> Result<Stre
     // Parsed configurations were checked already; one built in code was not.
     check_tls(config)?;
     let margin = TLS_DEADLINE_MARGIN.min(config.connect_timeout / 10);
-    let tls_deadline = tokio::time::Instant::now() + config.connect_timeout.saturating_sub(margin);
+    let tls_deadline = super::timer::after(
+        tokio::time::Instant::now(),
+        config.connect_timeout.saturating_sub(margin),
+    );
     match endpoint {
         Endpoint::Tcp { host, port } => {
             let stream = TcpStream::connect((host.as_str(), *port))

@@ -11,6 +11,7 @@ use tokio::time::Instant;
 use super::super::request::{
     command_name, Continuation, Gate, OnRedirect, ReplySender, Request, Shape,
 };
+use super::super::timer::after;
 use crate::error::Error;
 use crate::resp::Value;
 
@@ -115,10 +116,9 @@ pub(super) struct Entry {
     /// expired: nobody wants it any more, so it is never sent again.
     deadline: u64,
     /// A caller's entry: its timeout in milliseconds, for the timeout
-    /// message (4 bytes rather than a 16-byte `Duration`). A SELECT: the
-    /// database the connection was in before it. One field for both keeps
-    /// the entry at 88 bytes; read it through `timeout()` and `previous_db()`.
-    aux: u32,
+    /// message (4 bytes rather than a 16-byte `Duration`, which keeps the
+    /// entry at 88 bytes); read it through `timeout()`.
+    timeout_ms: u32,
     pub(super) db: u32,
     /// Offset in this connection's output stream just past the entry's last byte.
     pub(super) end: u64,
@@ -173,13 +173,13 @@ impl Entry {
         let (deadline, ticks) = match deadline {
             Some(running) => (running, Deadline::ticks(Some(running))),
             None => (
-                now.at + req.timeout,
+                after(now.at, req.timeout),
                 Deadline::after(now.ticks, req.timeout),
             ),
         };
         let entry = Entry {
             deadline: ticks,
-            aux: u32::try_from(req.timeout.as_millis()).unwrap_or(u32::MAX),
+            timeout_ms: u32::try_from(req.timeout.as_millis()).unwrap_or(u32::MAX),
             bytes: req.commands,
             reply: req.reply,
             db: req.db,
@@ -197,7 +197,7 @@ impl Entry {
             bytes,
             reply: None,
             deadline: 0,
-            aux: 0,
+            timeout_ms: 0,
             db,
             end: 0,
             group: None,
@@ -206,29 +206,17 @@ impl Entry {
         }
     }
 
-    /// A SELECT of `db`, sent while the connection is in `from_db`.
-    pub(super) fn select(bytes: BytesMut, db: u32, from_db: u32) -> Entry {
-        Entry {
-            aux: from_db,
-            ..Entry::internal(bytes, db, Kind::Select)
-        }
+    /// A SELECT of `db`.
+    pub(super) fn select(bytes: BytesMut, db: u32) -> Entry {
+        Entry::internal(bytes, db, Kind::Select)
     }
 
     /// A caller's timeout (zero for the pipeline's own entries).
     pub(super) fn timeout(&self) -> std::time::Duration {
         if self.is_callers() {
-            std::time::Duration::from_millis(u64::from(self.aux))
+            std::time::Duration::from_millis(u64::from(self.timeout_ms))
         } else {
             std::time::Duration::ZERO
-        }
-    }
-
-    /// For a SELECT: the database the connection was in before it.
-    pub(super) fn previous_db(&self) -> u32 {
-        if self.kind == Kind::Select {
-            self.aux
-        } else {
-            self.db
         }
     }
 

@@ -131,6 +131,10 @@ pub(super) struct Pipeline {
     /// The database the connection is in once everything in the write
     /// buffer has run.
     wire_db: u32,
+    /// The database the server is in after the replies read so far: where
+    /// commands behind a failed SELECT really ran (the database before that
+    /// SELECT may have been the target of another failed one).
+    server_db: u32,
     /// How many databases the server has, if the handshake learned it:
     /// then SELECT is pipelined; otherwise it is a barrier.
     databases: Option<u32>,
@@ -174,6 +178,7 @@ impl Pipeline {
             unwritten: 0,
             up: false,
             wire_db: default_db,
+            server_db: default_db,
             databases: None,
             gate_closed: false,
             paused_until: None,
@@ -345,13 +350,13 @@ impl Pipeline {
         self.wire_db = db;
     }
 
-    /// A SELECT of `db`, sent from the database the connection is in.
+    /// A SELECT of `db`, encoded into the shared buffer.
     fn select(&mut self, db: u32) -> Entry {
         if self.selects.capacity() - self.selects.len() < MAX_SELECT_LEN {
             self.selects.reserve(SELECT_ARENA);
         }
         encode_select(&mut self.selects, db);
-        Entry::select(self.selects.split(), db, self.wire_db)
+        Entry::select(self.selects.split(), db)
     }
 
     #[inline]
@@ -588,7 +593,8 @@ impl Pipeline {
         if not_executed && entry.still_wanted() {
             return self.retry_not_executed(entry);
         }
-        if entry.flags & flag::HAND_BACK != 0 {
+        // A request whose caller gave up is not handed back to be sent again.
+        if entry.flags & flag::HAND_BACK != 0 && entry.still_wanted() {
             if let Some(redirect) = common_redirect(all) {
                 entry.reset();
                 self.returned.push(Returned {
@@ -639,13 +645,20 @@ impl Pipeline {
         gate: super::request::Gate,
     ) {
         let now = Now::read();
+        // The follow-up still runs (it may restore the connection's state,
+        // e.g. UNWATCH), but a caller who gave up stays given up: no fresh
+        // deadline, so it is never re-sent.
+        let expired = !entry.still_wanted();
         let mut req = entry.into_request();
         req.commands = commands;
         if let Some(shape) = &mut req.shape {
             shape.count = count.max(1);
             shape.gate = gate;
         }
-        let (next, _) = Entry::from_request(req, now);
+        let (mut next, _) = Entry::from_request(req, now);
+        if expired {
+            next.expire();
+        }
         self.push_to_wire(next);
     }
 
@@ -673,6 +686,7 @@ impl Pipeline {
 
     fn on_select_reply(&mut self, select: Entry, value: Value) {
         let Value::Error(text) = value else {
+            self.server_db = select.db;
             if select.is_gated() {
                 self.wire_db = select.db;
             }
@@ -692,12 +706,12 @@ impl Pipeline {
                 }
             }
             if !self.fifo.iter().any(|e| e.kind == Kind::Select) {
-                self.wire_db = select.previous_db();
+                self.wire_db = self.server_db;
             }
             self.select_failures.retain(|f| f.db != select.db);
             self.select_failures.push(SelectFailure {
                 db: select.db,
-                ran_in: select.previous_db(),
+                ran_in: self.server_db,
                 text: text.clone(),
             });
             self.databases = None;
@@ -718,10 +732,21 @@ impl Pipeline {
             "{} (from SELECT {db}, sent to switch to database {db} for this command; the command was not sent)",
             String::from_utf8_lossy(text)
         ));
-        let (failed, kept): (VecDeque<Entry>, VecDeque<Entry>) =
-            self.backlog.drain(..).partition(|e| e.db == db);
-        self.backlog = kept;
+        // Retries of "not executed" replies stay first, in their order:
+        // only the failed ones leave the count.
+        let front = self.retries_at_front;
+        let mut failed = Vec::new();
+        let mut kept = VecDeque::with_capacity(self.backlog.len());
         self.retries_at_front = 0;
+        for (i, entry) in self.backlog.drain(..).enumerate() {
+            if entry.db == db {
+                failed.push(entry);
+            } else {
+                self.retries_at_front += usize::from(i < front);
+                kept.push_back(entry);
+            }
+        }
+        self.backlog = kept;
         for entry in failed {
             self.count_dropped(&entry);
             let err = Error::server_not_executed(&entry.name(), &reason);
@@ -817,6 +842,7 @@ impl Pipeline {
         self.undecoded = !self.rbuf.is_empty();
         self.unflushed = false;
         self.wire_db = session.db;
+        self.server_db = session.db;
         self.databases = session.databases;
         self.appended = 0;
         self.written = 0;
