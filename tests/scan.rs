@@ -55,14 +55,18 @@ async fn scan_visits_every_key_exactly_once_in_pages() {
     assert!((0..2_500).all(|i| distinct.contains(&format!("key:{i}"))));
 }
 
-#[tokio::test]
+// Two workers: the driver runs while the test waits, so a page fetched
+// ahead of need would be seen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_are_fetched_only_as_items_are_taken() {
     let server = RedisServer::start();
     let mux = connect(&server, "resp2").await;
     let db = mux.database(0);
     fill_strings(&db, "k", 1_000).await;
+    let pause = || tokio::time::sleep(std::time::Duration::from_millis(100));
 
     let mut stream = db.scan::<String>(ScanOptions::new().count(10));
+    pause().await;
     assert_eq!(
         server.command_calls("scan"),
         0,
@@ -70,16 +74,20 @@ async fn pages_are_fetched_only_as_items_are_taken() {
     );
     let first = stream.next().await.expect("an item").expect("a key");
     assert!(first.starts_with('k'));
+    pause().await;
     assert_eq!(
         server.command_calls("scan"),
         1,
         "one page for the first key"
     );
-    drop(stream);
-    assert_eq!(
-        server.command_calls("scan"),
-        1,
-        "dropping the stream sends no more"
+    for _ in 0..4 {
+        stream.next().await.expect("an item").expect("a key");
+    }
+    pause().await;
+    let calls = server.command_calls("scan");
+    assert!(
+        calls <= 2,
+        "five keys at COUNT 10: at most two pages, saw {calls}"
     );
 }
 
@@ -205,17 +213,23 @@ async fn errors_end_the_stream() {
     assert!(typed.next().await.is_none());
     assert_eq!(server.command_calls("hscan"), 0, "nothing was sent");
 
-    // A conversion error names the command and ends the stream too.
-    let _: i64 = db
-        .execute("SADD", ["nums", "not-a-number"])
-        .await
-        .expect("SADD");
-    let mut numbers = db.sscan::<i64>("nums", ScanOptions::new());
+    // A conversion error names the command and ends the stream too, though
+    // the set has many more pages.
+    let mut words = vec!["words".to_owned()];
+    words.extend((0..500).map(|i| format!("w{i}")));
+    let _: i64 = db.execute("SADD", words).await.expect("SADD");
+    let mut numbers = db.sscan::<i64>("words", ScanOptions::new().count(10));
     let err = numbers
         .next()
         .await
         .expect("an item")
         .expect_err("not an integer");
     assert_eq!(err.kind(), ErrorKind::TypeConversion, "{err}");
-    assert!(numbers.next().await.is_none());
+    assert!(err.to_string().contains("SSCAN"), "{err}");
+    assert!(numbers.next().await.is_none(), "ended after the error");
+    assert_eq!(
+        server.command_calls("sscan"),
+        2,
+        "the WRONGTYPE one and one page of the 500 words"
+    );
 }

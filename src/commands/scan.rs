@@ -17,7 +17,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::{Bytes, BytesMut};
-use futures_core::Stream;
+use futures_core::{FusedStream, Stream};
 
 use crate::cmd::{Cmd, FromValue, ToArg};
 use crate::database::{Database, Reply};
@@ -232,7 +232,7 @@ impl<T> Scan<T> {
     where
         T: FromValue,
     {
-        match self.family.width() {
+        let item = match self.family.width() {
             1 => self.page.pop_front().map(T::from_value),
             _ => {
                 if self.page.len() < 2 {
@@ -241,7 +241,8 @@ impl<T> Scan<T> {
                 let pair: Vec<Value> = self.page.drain(..2).collect();
                 Some(T::from_value(Value::Array(pair)))
             }
-        }
+        };
+        item.map(|r| r.map_err(|e| e.with_command(self.family.command())))
     }
 
     fn end_with(&mut self, err: Error) -> Poll<Option<Result<T>>> {
@@ -298,6 +299,12 @@ impl<T: FromValue> Stream for Scan<T> {
             this.cursor = cursor;
             this.page = elements.into();
         }
+    }
+}
+
+impl<T: FromValue> FusedStream for Scan<T> {
+    fn is_terminated(&self) -> bool {
+        self.finished && self.page.is_empty() && self.refused.is_none()
     }
 }
 
