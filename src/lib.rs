@@ -48,6 +48,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod batch;
 mod cmd;
 mod commands;
 mod config;
@@ -61,6 +62,7 @@ mod router;
 mod stats;
 pub mod table;
 
+pub use batch::{Batch, BatchReplies, Queued};
 pub use cmd::{Cmd, CommandFlags, FromValue, ReplicaPreference, ToArg};
 pub use commands::{KeyType, Scan, ScanOptions, SetOptions};
 pub use config::{

@@ -51,7 +51,6 @@ pub(crate) enum Answer {
     /// The reply to a single command.
     One(Value),
     /// The replies to a group, one per command (error replies included).
-    #[cfg_attr(not(test), allow(dead_code))] // first built outside tests by batches
     Group(Vec<Value>),
 }
 
@@ -149,7 +148,6 @@ impl Request {
 
     /// `count` commands encoded back to back in `commands`, written as one
     /// piece and answered with `count` replies.
-    #[cfg_attr(not(test), allow(dead_code))] // first used outside tests by batches
     pub(crate) fn group(
         commands: BytesMut,
         count: u32,
