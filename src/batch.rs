@@ -152,12 +152,15 @@ impl<'a> Batch<'a> {
                 names: self.names,
             });
         }
-        let label = format!(
-            "a batch of {count} commands starting with {}",
-            self.names[0]
-        );
+        // For messages only: built when one is needed.
+        let label = || {
+            format!(
+                "a batch of {count} commands starting with {}",
+                self.names[0]
+            )
+        };
         let count32 = u32::try_from(count)
-            .map_err(|_| Error::refused(format!("{label}: too many commands in one batch")))?;
+            .map_err(|_| Error::refused(format!("{}: too many commands in one batch", label())))?;
         let mux = self.db.multiplexer();
         let timeout = self
             .timeout
@@ -169,14 +172,8 @@ impl<'a> Batch<'a> {
             Ok(Ok(Answer::Group(values))) => values,
             Ok(Ok(Answer::One(value))) => vec![value],
             Ok(Err(e)) => return Err(e),
-            Err(_) => return Err(Error::closed(&label)),
+            Err(_) => return Err(Error::closed(&label())),
         };
-        if values.len() != count {
-            return Err(Error::refused(format!(
-                "{label}: {} replies arrived for {count} commands",
-                values.len()
-            )));
-        }
         Ok(BatchReplies {
             batch: self.id,
             replies: values.into_iter().map(Some).collect(),

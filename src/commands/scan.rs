@@ -16,7 +16,7 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures_core::{FusedStream, Stream};
 
 use crate::cmd::{Cmd, FromValue, ToArg};
@@ -131,18 +131,6 @@ impl Family {
     }
 }
 
-/// An argument already encoded (the scanned key, kept between pages).
-struct Encoded<'a>(&'a [u8]);
-
-impl ToArg for Encoded<'_> {
-    fn write_arg(&self, buf: &mut BytesMut) {
-        buf.extend_from_slice(self.0);
-    }
-    fn len_hint(&self) -> usize {
-        self.0.len()
-    }
-}
-
 /// A lazily paged scan: a `Stream` of `Result<T>` (see the
 /// [module documentation](self) for what it guarantees).
 ///
@@ -165,8 +153,8 @@ impl ToArg for Encoded<'_> {
 pub struct Scan<T> {
     db: Database,
     family: Family,
-    /// The scanned key, encoded (empty for SCAN).
-    key: Bytes,
+    /// The command up to the cursor (`HSCAN key`), copied for each page.
+    base: Cmd,
     options: ScanOptions,
     cursor: Bytes,
     /// The page being handed out.
@@ -181,9 +169,9 @@ pub struct Scan<T> {
 
 impl<T> Scan<T> {
     fn new(db: &Database, family: Family, key: Option<&dyn ToArg>, options: ScanOptions) -> Self {
-        let mut encoded = BytesMut::new();
+        let mut base = Cmd::new(family.command());
         if let Some(key) = key {
-            key.write_arg(&mut encoded);
+            base.push_key(key);
         }
         let refused = (family != Family::Keys && options.key_type.is_some()).then(|| {
             Error::refused(format!(
@@ -195,7 +183,7 @@ impl<T> Scan<T> {
         Scan {
             db: db.clone(),
             family,
-            key: encoded.freeze(),
+            base,
             options,
             cursor: Bytes::from_static(b"0"),
             page: VecDeque::new(),
@@ -207,10 +195,7 @@ impl<T> Scan<T> {
     }
 
     fn page_command(&self) -> Cmd {
-        let mut cmd = Cmd::new(self.family.command());
-        if self.family != Family::Keys {
-            cmd.push_key(&Encoded(&self.key));
-        }
+        let mut cmd = self.base.clone();
         cmd.push_arg(&self.cursor[..]);
         if let Some(pattern) = &self.options.pattern {
             cmd.push_arg("MATCH");

@@ -18,9 +18,14 @@ use tokio::time::{Instant, Sleep};
 /// and `Instant + Duration::MAX` would panic the driver.
 const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
 
+/// `d`, at most [`FAR_FUTURE`]: safe to add to any instant.
+pub(super) fn capped(d: Duration) -> Duration {
+    d.min(FAR_FUTURE)
+}
+
 /// `now + d`, capped at [`FAR_FUTURE`] so it cannot overflow.
 pub(super) fn after(now: Instant, d: Duration) -> Instant {
-    now + d.min(FAR_FUTURE)
+    now + capped(d)
 }
 
 pub(super) struct Timer {

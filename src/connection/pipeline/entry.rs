@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use super::super::request::{
     command_name, Continuation, Gate, OnRedirect, ReplySender, Request, Shape,
 };
-use super::super::timer::after;
+use super::super::timer::capped;
 use crate::error::Error;
 use crate::resp::Value;
 
@@ -44,17 +44,11 @@ impl Deadline {
 
     fn ticks(at: Option<Instant>) -> u64 {
         let Some(at) = at else { return 0 };
-        let since = at.saturating_duration_since(Deadline::epoch());
-        // u64 arithmetic, not `as_nanos()`'s u128: this runs per request.
-        since
-            .as_secs()
-            .saturating_mul(1_000_000_000)
-            .saturating_add(u64::from(since.subsec_nanos()))
-            .min(u64::MAX - 1)
-            + 1
+        Deadline::after(1, at.saturating_duration_since(Deadline::epoch()))
     }
 
-    /// `ticks` plus `d`, with the same u64 arithmetic as [`Deadline::ticks`].
+    /// `ticks` plus `d`, never 0 and never past `u64::MAX - 1`. u64
+    /// arithmetic, not `as_nanos()`'s u128: this runs per request.
     fn after(ticks: u64, d: std::time::Duration) -> u64 {
         d.as_secs()
             .saturating_mul(1_000_000_000)
@@ -172,10 +166,11 @@ impl Entry {
         });
         let (deadline, ticks) = match deadline {
             Some(running) => (running, Deadline::ticks(Some(running))),
-            None => (
-                after(now.at, req.timeout),
-                Deadline::after(now.ticks, req.timeout),
-            ),
+            None => {
+                // The same capped wait for the timer and for the entry.
+                let wait = capped(req.timeout);
+                (now.at + wait, Deadline::after(now.ticks, wait))
+            }
         };
         let entry = Entry {
             deadline: ticks,
