@@ -193,8 +193,9 @@ fn main() {
         None => {
             let results = measure_all(&options, &args);
             // A run that does not write the docs does not replace the raw
-            // numbers the docs were made from either.
-            let path = if options.write_docs {
+            // numbers the docs were made from either (a quick run has its
+            // own file already).
+            let path = if options.write_docs || options.quick {
                 results_path(&results)
             } else {
                 results_path(&results).with_extension("partial.json")
