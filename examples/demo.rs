@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use redmux::prelude::*;
 use redmux::{Database, Multiplexer, Value};
 
 #[tokio::main]

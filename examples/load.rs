@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use redmux::prelude::*;
 use redmux::Multiplexer;
 
 type AnyError = Box<dyn std::error::Error + Send + Sync>;

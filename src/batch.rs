@@ -17,10 +17,14 @@ use std::time::Duration;
 use bytes::BytesMut;
 use tokio::sync::oneshot;
 
+use std::sync::Arc;
+
 use crate::cmd::{Cmd, CommandFlags, FromValue};
+use crate::commands::{How, KeysBack};
 use crate::connection::request::{Answer, Request};
 use crate::database::Database;
 use crate::error::{Error, Result};
+use crate::prefix::{self, Strip};
 use crate::resp::Value;
 
 /// Tells the handles of one batch from those of another.
@@ -29,6 +33,7 @@ static NEXT_BATCH: AtomicU64 = AtomicU64::new(1);
 /// Commands queued to be sent together; made by [`Database::batch`].
 ///
 /// ```no_run
+/// # use redmux::prelude::*;
 /// # async fn demo(db: redmux::Database) -> redmux::Result<()> {
 /// use redmux::Cmd;
 ///
@@ -45,14 +50,69 @@ static NEXT_BATCH: AtomicU64 = AtomicU64::new(1);
 #[must_use = "a batch sends nothing until executed"]
 pub struct Batch<'a> {
     db: &'a Database,
-    id: u64,
-    commands: BytesMut,
-    names: Vec<Cow<'static, str>>,
-    /// The first command the refusal policy turned down: the batch fails
-    /// with it, and nothing is sent.
-    refused: Option<Error>,
+    queue: Queue,
     timeout: Option<Duration>,
     flags: CommandFlags,
+}
+
+/// Commands encoded back to back, with what reading their replies needs:
+/// shared by batches and transactions.
+pub(crate) struct Queue {
+    pub(crate) id: u64,
+    pub(crate) commands: BytesMut,
+    pub(crate) names: Vec<Cow<'static, str>>,
+    keys_back: Vec<KeysBack>,
+    /// The first command refused (by the policy, or by the key prefix):
+    /// the whole batch or transaction fails with it, and nothing is sent.
+    pub(crate) refused: Option<Error>,
+}
+
+impl Queue {
+    pub(crate) fn new() -> Queue {
+        Queue {
+            id: NEXT_BATCH.fetch_add(1, Ordering::Relaxed),
+            commands: BytesMut::new(),
+            names: Vec::new(),
+            keys_back: Vec::new(),
+            refused: None,
+        }
+    }
+
+    /// Encodes `cmd` (checked and prefixed as `db` does) after the others.
+    pub(crate) fn push<T>(&mut self, db: &Database, cmd: Cmd, how: How) -> Queued<T> {
+        let index = self.names.len();
+        self.names.push(cmd.name_cow());
+        self.keys_back.push(how.keys_back);
+        match db.prepare(cmd, how.checked) {
+            Ok(cmd) => {
+                let (bytes, _) = cmd.into_encoded();
+                self.commands.extend_from_slice(&bytes);
+            }
+            Err(e) => {
+                self.refused.get_or_insert(e);
+            }
+        }
+        Queued {
+            batch: self.id,
+            index,
+            _reply: PhantomData,
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// The replies, ready to be taken by their handles.
+    pub(crate) fn replies(self, db: &Database, values: Vec<Value>) -> BatchReplies {
+        BatchReplies {
+            batch: self.id,
+            replies: values.into_iter().map(Some).collect(),
+            names: self.names,
+            keys_back: self.keys_back,
+            prefix: db.key_prefix().map(Arc::from),
+        }
+    }
 }
 
 /// A queued command's place in its batch, typed by its reply: give it to
@@ -71,16 +131,15 @@ pub struct BatchReplies {
     batch: u64,
     replies: Vec<Option<Value>>,
     names: Vec<Cow<'static, str>>,
+    keys_back: Vec<KeysBack>,
+    prefix: Option<Arc<[u8]>>,
 }
 
 impl<'a> Batch<'a> {
     pub(crate) fn new(db: &'a Database) -> Batch<'a> {
         Batch {
             db,
-            id: NEXT_BATCH.fetch_add(1, Ordering::Relaxed),
-            commands: BytesMut::new(),
-            names: Vec::new(),
-            refused: None,
+            queue: Queue::new(),
             timeout: None,
             flags: CommandFlags::NONE,
         }
@@ -89,36 +148,25 @@ impl<'a> Batch<'a> {
     /// Queues `cmd`; its reply will be read as `T`. The refusal policy is
     /// applied now: a refused command (blocking, state-changing, admin
     /// without `allowAdmin`) makes [`execute`](Batch::execute) fail without
-    /// sending anything.
+    /// sending anything. Typed commands are queued with their methods
+    /// (`batch.get("k")`, see [`Commands`](crate::Commands)).
     pub fn queue<T: FromValue>(&mut self, cmd: Cmd) -> Queued<T> {
-        let index = self.names.len();
-        if self.refused.is_none() {
-            if let Err(e) = self
-                .db
-                .multiplexer()
-                .refuse_if_needed(cmd.name(), &cmd.args())
-            {
-                self.refused = Some(e);
-            }
-        }
-        self.names.push(cmd.name_cow());
-        let (bytes, _) = cmd.into_encoded();
-        self.commands.extend_from_slice(&bytes);
-        Queued {
-            batch: self.id,
-            index,
-            _reply: PhantomData,
-        }
+        let how = raw_how(self.db, &cmd);
+        self.queue.push(self.db, cmd, how)
+    }
+
+    pub(crate) fn queue_typed<T: FromValue>(&mut self, cmd: Cmd, how: How) -> Queued<T> {
+        self.queue.push(self.db, cmd, how)
     }
 
     /// How many commands are queued.
     pub fn len(&self) -> usize {
-        self.names.len()
+        self.queue.len()
     }
 
     /// True if nothing is queued.
     pub fn is_empty(&self) -> bool {
-        self.names.is_empty()
+        self.queue.len() == 0
     }
 
     /// How long to wait for all the replies (instead of the configured
@@ -141,44 +189,67 @@ impl<'a> Batch<'a> {
     /// run); a command's own error reply comes from
     /// [`BatchReplies::take`]. An empty batch sends nothing.
     pub async fn execute(self) -> Result<BatchReplies> {
-        if let Some(err) = self.refused {
+        let Batch {
+            db,
+            mut queue,
+            timeout,
+            flags,
+        } = self;
+        if let Some(err) = queue.refused.take() {
             return Err(err);
         }
-        let count = self.names.len();
+        let count = queue.len();
         if count == 0 {
-            return Ok(BatchReplies {
-                batch: self.id,
-                replies: Vec::new(),
-                names: self.names,
-            });
+            return Ok(queue.replies(db, Vec::new()));
         }
-        // For messages only: built when one is needed.
-        let label = || {
-            format!(
-                "a batch of {count} commands starting with {}",
-                self.names[0]
-            )
-        };
-        let count32 = u32::try_from(count)
-            .map_err(|_| Error::refused(format!("{}: too many commands in one batch", label())))?;
-        let mux = self.db.multiplexer();
-        let timeout = self
-            .timeout
-            .unwrap_or_else(|| mux.inner.config.command_timeout());
-        let (slot, receiver) = oneshot::channel();
-        let request = Request::group(self.commands, count32, self.db.index(), Some(slot), timeout);
-        mux.inner.router.route(self.flags, request)?;
-        let values = match receiver.await {
-            Ok(Ok(Answer::Group(values))) => values,
-            Ok(Ok(Answer::One(value))) => vec![value],
-            Ok(Err(e)) => return Err(e),
-            Err(_) => return Err(Error::closed(&label())),
-        };
-        Ok(BatchReplies {
-            batch: self.id,
-            replies: values.into_iter().map(Some).collect(),
-            names: self.names,
-        })
+        let label = format!(
+            "a batch of {count} commands starting with {}",
+            queue.names[0]
+        );
+        let commands = std::mem::take(&mut queue.commands);
+        let values = send_group(db, commands, count, timeout, flags, None, &label).await?;
+        Ok(queue.replies(db, values))
+    }
+}
+
+/// How a raw command (`queue(cmd)`) is issued: checked, and on a prefixed
+/// database with its returned keys found by name.
+pub(crate) fn raw_how(db: &Database, cmd: &Cmd) -> How {
+    How {
+        checked: true,
+        keys_back: match db.key_prefix() {
+            Some(_) => prefix::keys_back_of(cmd.name()),
+            None => KeysBack::None,
+        },
+    }
+}
+
+/// Sends `count` encoded commands as one group (gated when `gate` is
+/// given) and waits for their replies.
+pub(crate) async fn send_group(
+    db: &Database,
+    commands: BytesMut,
+    count: usize,
+    timeout: Option<Duration>,
+    flags: CommandFlags,
+    gate: Option<crate::connection::request::Gate>,
+    label: &str,
+) -> Result<Vec<Value>> {
+    let count32 = u32::try_from(count)
+        .map_err(|_| Error::refused(format!("{label}: too many commands in one group")))?;
+    let mux = db.multiplexer();
+    let timeout = timeout.unwrap_or_else(|| mux.inner.config.command_timeout());
+    let (slot, receiver) = oneshot::channel();
+    let mut request = Request::group(commands, count32, db.index(), Some(slot), timeout);
+    if let Some(gate) = gate {
+        request = request.gated(gate);
+    }
+    mux.inner.router.route(flags, request)?;
+    match receiver.await {
+        Ok(Ok(Answer::Group(values))) => Ok(values),
+        Ok(Ok(Answer::One(value))) => Ok(vec![value]),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(Error::closed(label)),
     }
 }
 
@@ -201,11 +272,25 @@ impl BatchReplies {
             return Err(wrong());
         }
         let name = self.names.get(queued.index).cloned().unwrap_or_default();
-        match self.replies.get_mut(queued.index).and_then(Option::take) {
-            Some(Value::Error(text)) => Err(Error::server(&name, &text)),
-            Some(value) => T::from_value(value).map_err(|e| e.with_command(&name)),
-            None => Err(wrong()),
-        }
+        let value = match self.replies.get_mut(queued.index).and_then(Option::take) {
+            Some(Value::Error(text)) => return Err(Error::server(&name, &text)),
+            Some(value) => value,
+            None => return Err(wrong()),
+        };
+        let keys = self
+            .keys_back
+            .get(queued.index)
+            .copied()
+            .unwrap_or(KeysBack::None);
+        let value = match &self.prefix {
+            Some(prefix) if keys != KeysBack::None => Strip {
+                prefix: prefix.clone(),
+                keys,
+            }
+            .apply(value),
+            _ => value,
+        };
+        T::from_value(value).map_err(|e| e.with_command(&name))
     }
 
     /// How many replies the batch holds (taken or not).

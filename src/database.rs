@@ -18,15 +18,18 @@ use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::marker::PhantomData;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::sync::oneshot;
 
 use crate::cmd::{Cmd, CommandFlags, FromValue, ToArg};
+use crate::commands::{How, KeysBack};
 use crate::connection::request::{Answer, ReplySender, Request};
 use crate::error::{Error, Result};
 use crate::multiplexer::Multiplexer;
+use crate::prefix::{self, Strip};
 use crate::resp::Value;
 
 /// A handle for one logical database on a [`Multiplexer`]. Cheap to clone.
@@ -37,11 +40,51 @@ use crate::resp::Value;
 pub struct Database {
     mux: Multiplexer,
     index: u32,
+    /// Put in front of every key this handle sends (see [`Database::with_key_prefix`]).
+    prefix: Option<Arc<[u8]>>,
 }
 
 impl Database {
     pub(crate) fn new(mux: Multiplexer, index: u32) -> Database {
-        Database { mux, index }
+        Database {
+            mux,
+            index,
+            prefix: None,
+        }
+    }
+
+    /// A handle on the same database whose commands see only keys starting
+    /// with `prefix`: every key argument of every command (typed or raw, in
+    /// batches, transactions and their conditions, scripts' `KEYS`, the
+    /// `MATCH` pattern of SCAN and KEYS) is sent with `prefix` in front,
+    /// and nothing else is touched; keys the server returns (SCAN, KEYS,
+    /// RANDOMKEY, LMPOP/ZMPOP) come back without it. A command whose keys
+    /// cannot all be found (SORT with `BY`/`GET` patterns, a command the
+    /// table does not know) is refused rather than run unprefixed. On a
+    /// prefixed handle the prefixes add up.
+    ///
+    /// ```no_run
+    /// # async fn demo(mux: redmux::Multiplexer) -> redmux::Result<()> {
+    /// use redmux::prelude::*;
+    /// let tenant = mux.database(0).with_key_prefix("tenant:42:");
+    /// tenant.set("plan", "pro").await?;            // sets "tenant:42:plan"
+    /// let keys: Vec<String> = tenant.keys("*").await?; // ["plan"]
+    /// # let _ = keys;
+    /// # Ok(()) }
+    /// ```
+    pub fn with_key_prefix(&self, prefix: impl AsRef<[u8]>) -> Database {
+        let mut joined = self.prefix.as_deref().unwrap_or_default().to_vec();
+        joined.extend_from_slice(prefix.as_ref());
+        Database {
+            mux: self.mux.clone(),
+            index: self.index,
+            prefix: (!joined.is_empty()).then(|| Arc::from(joined)),
+        }
+    }
+
+    /// The key prefix of this handle, if any.
+    pub fn key_prefix(&self) -> Option<&[u8]> {
+        self.prefix.as_deref()
     }
 
     /// The database number.
@@ -62,6 +105,7 @@ impl Database {
     /// the check ignores case.
     ///
     /// ```no_run
+    /// # use redmux::prelude::*;
     /// # async fn demo(db: redmux::Database) -> redmux::Result<()> {
     /// let encoding: String = db.execute("OBJECT", ["ENCODING", "k"]).await?;
     /// let raw: redmux::Value = db.execute("HGETALL", ["user:1"]).await?;
@@ -86,22 +130,54 @@ impl Database {
     /// Runs a command built with [`Cmd`]; checked like [`execute`](Database::execute).
     ///
     /// ```no_run
+    /// # use redmux::prelude::*;
     /// # async fn demo(db: redmux::Database) -> redmux::Result<()> {
     /// use redmux::Cmd;
     /// let n: i64 = db.send(Cmd::new("HSET").key("user:1").arg("visits").arg(1)).await?;
     /// # Ok(()) }
     /// ```
     pub fn send<T: FromValue>(&self, cmd: Cmd) -> Call<'_, T> {
-        let checked = self
-            .mux
-            .refuse_if_needed(cmd.name(), &cmd.args())
-            .map(|()| cmd);
-        Call::from_result(self, checked)
+        let keys_back = match self.prefix {
+            Some(_) => prefix::keys_back_of(cmd.name()),
+            None => KeysBack::None,
+        };
+        self.typed(
+            cmd,
+            How {
+                checked: true,
+                keys_back,
+            },
+        )
     }
 
-    /// A call for a command built by a typed method (never refused).
-    pub(crate) fn call<T: FromValue>(&self, cmd: Cmd) -> Call<'_, T> {
-        Call::from_result(self, Ok(cmd))
+    /// A call for a command built by a typed method or `send`.
+    #[inline]
+    pub(crate) fn typed<T: FromValue>(&self, cmd: Cmd, how: How) -> Call<'_, T> {
+        Call::from_result(self, self.prepare(cmd, how.checked), how.keys_back)
+    }
+
+    /// Checks `cmd` against the refusal policy if asked, and adds the key
+    /// prefix: what every command issued through this handle goes through.
+    #[inline]
+    pub(crate) fn prepare(&self, cmd: Cmd, checked: bool) -> Result<Cmd> {
+        if checked {
+            self.mux.refuse_if_needed(cmd.name(), &cmd.args())?;
+        }
+        match &self.prefix {
+            None => Ok(cmd),
+            Some(p) => prefix::apply(p, cmd),
+        }
+    }
+
+    /// What to take off the keys of a reply, on a prefixed handle.
+    fn strip(&self, keys: KeysBack) -> Option<Box<Strip>> {
+        match (&self.prefix, keys) {
+            (Some(prefix), keys) if keys != KeysBack::None => Some(Box::new(Strip {
+                prefix: prefix.clone(),
+                keys,
+            })),
+            _ => None,
+        }
     }
 }
 
@@ -119,6 +195,7 @@ impl fmt::Debug for Database {
 /// [`fire_and_forget`](Call::fire_and_forget).
 ///
 /// ```no_run
+/// # use redmux::prelude::*;
 /// # async fn demo(db: redmux::Database) -> redmux::Result<()> {
 /// use std::time::Duration;
 /// let v: Option<String> = db.get("k").timeout(Duration::from_millis(50)).await?;
@@ -131,16 +208,18 @@ pub struct Call<'a, T> {
     cmd: Result<Cmd>,
     timeout: Option<Duration>,
     flags: CommandFlags,
+    keys_back: KeysBack,
     _reply: PhantomData<fn() -> T>,
 }
 
 impl<'a, T: FromValue> Call<'a, T> {
-    fn from_result(db: &'a Database, cmd: Result<Cmd>) -> Call<'a, T> {
+    fn from_result(db: &'a Database, cmd: Result<Cmd>, keys_back: KeysBack) -> Call<'a, T> {
         Call {
             db,
             cmd,
             timeout: None,
             flags: CommandFlags::NONE,
+            keys_back,
             _reply: PhantomData,
         }
     }
@@ -220,6 +299,7 @@ impl<'a, T: FromValue> IntoFuture for Call<'a, T> {
             Ok(()) => Reply {
                 name,
                 state: State::Waiting(receiver),
+                strip: self.db.strip(self.keys_back),
                 _reply: PhantomData,
             },
             Err(e) => Reply::failed(e),
@@ -242,6 +322,8 @@ enum State {
 pub struct Reply<T> {
     name: Cow<'static, str>,
     state: State,
+    /// A key prefix to take off the keys in the reply (prefixed handles only).
+    strip: Option<Box<Strip>>,
     _reply: PhantomData<fn() -> T>,
 }
 
@@ -250,6 +332,7 @@ impl<T> Reply<T> {
         Reply {
             name: Cow::Borrowed(""),
             state: State::Ready(Some(Err(err))),
+            strip: None,
             _reply: PhantomData,
         }
     }
@@ -258,6 +341,7 @@ impl<T> Reply<T> {
         Reply {
             name,
             state: State::Ready(Some(Ok(value))),
+            strip: None,
             _reply: PhantomData,
         }
     }
@@ -285,7 +369,13 @@ impl<T: FromValue> Future for Reply<T> {
         };
         Poll::Ready(match outcome {
             Ok(Value::Error(text)) => Err(Error::server(&this.name, &text)),
-            Ok(value) => T::from_value(value).map_err(|e| e.with_command(&this.name)),
+            Ok(value) => {
+                let value = match &this.strip {
+                    Some(strip) => strip.apply(value),
+                    None => value,
+                };
+                T::from_value(value).map_err(|e| e.with_command(&this.name))
+            }
             Err(e) => Err(e),
         })
     }

@@ -30,6 +30,7 @@
 //!   timeout carrying the connection's state, or a connection error.
 //!
 //! ```no_run
+//! # use redmux::prelude::*;
 //! # async fn demo() -> redmux::Result<()> {
 //! use std::time::Duration;
 //! use redmux::Multiplexer;
@@ -57,6 +58,7 @@ mod database;
 mod error;
 mod events;
 mod multiplexer;
+mod prefix;
 pub mod resp;
 mod router;
 mod stats;
@@ -64,7 +66,26 @@ pub mod table;
 
 pub use batch::{Batch, BatchReplies, Queued};
 pub use cmd::{Cmd, CommandFlags, FromValue, ReplicaPreference, ToArg};
-pub use commands::{KeyType, Scan, ScanOptions, SetOptions};
+pub use commands::*;
+
+/// Everything a typical program needs: the multiplexer, database handles
+/// and every command family trait (whose methods are the typed commands).
+///
+/// ```no_run
+/// use redmux::prelude::*;
+/// # async fn demo(mux: Multiplexer) -> redmux::Result<()> {
+/// let db = mux.database(0);
+/// db.set("k", "v").await?;
+/// # Ok(()) }
+/// ```
+pub mod prelude {
+    pub use crate::commands::{
+        Commands, GeoCommands, HashCommands, HyperLogLogCommands, KeyCommands, ListCommands,
+        PubSubCommands, ScriptingCommands, ServerCommands, SetCommands, SortedSetCommands,
+        StreamCommands, StringCommands,
+    };
+    pub use crate::{Batch, Call, Cmd, CommandFlags, Database, Error, Multiplexer, Result};
+}
 pub use config::{
     BacklogPolicy, Config, ConfigError, Endpoint, Password, Protocol, RetryPolicy, TlsConfig,
 };

@@ -14,6 +14,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use bytes::Bytes;
+use redmux::prelude::*;
 use redmux::Multiplexer;
 use support::RedisServer;
 

@@ -6,6 +6,7 @@ mod support;
 
 use std::sync::Arc;
 
+use redmux::prelude::*;
 use redmux::{Cmd, ErrorKind, Multiplexer};
 use support::RedisServer;
 

@@ -24,6 +24,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
+use redmux::prelude::*;
 use redmux::table::{self, AclCategories, CommandInfo, Flags, KeySpecFlags};
 use redmux::{Multiplexer, Value};
 use serde_json::{Map, Value as Json};

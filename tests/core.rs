@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use redmux::prelude::*;
 use redmux::{Config, ErrorKind, Multiplexer, SetOptions, Value};
 use support::RedisServer;
 

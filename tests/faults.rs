@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use redmux::prelude::*;
 use redmux::{ConnectionEvent, ErrorKind, Events, Multiplexer};
 use support::RedisServer;
 

@@ -8,6 +8,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use redmux::prelude::*;
 use redmux::{ConnectionEvent, Multiplexer};
 use support::RedisServer;
 

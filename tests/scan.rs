@@ -8,6 +8,7 @@ mod support;
 use std::collections::{HashMap, HashSet};
 
 use futures_util::{StreamExt, TryStreamExt};
+use redmux::prelude::*;
 use redmux::{Database, ErrorKind, KeyType, Multiplexer, ScanOptions};
 use support::RedisServer;
 

@@ -15,6 +15,7 @@ mod support;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use redmux::prelude::*;
 use redmux::{Config, ErrorKind, Multiplexer};
 use support::RedisServer;
 #[cfg(feature = "tls")]

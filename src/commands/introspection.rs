@@ -20,6 +20,7 @@ impl Database {
     /// asked once and remembered.
     ///
     /// ```no_run
+    /// # use redmux::prelude::*;
     /// # async fn demo(db: redmux::Database) -> redmux::Result<()> {
     /// use redmux::table::Flags;
     /// let info = db.command_info("json.set").await?; // a module's command
@@ -40,6 +41,7 @@ impl Database {
     /// [`command_info`](Database::command_info)).
     ///
     /// ```no_run
+    /// # use redmux::prelude::*;
     /// # async fn demo(db: redmux::Database) -> redmux::Result<()> {
     /// use redmux::Cmd;
     /// let cmd = Cmd::new("ZUNIONSTORE").key("dst").arg(2).key("a").key("b");

@@ -140,6 +140,7 @@ impl Family {
 /// server's, a timeout, a conversion) the stream ends.
 ///
 /// ```no_run
+/// # use redmux::prelude::*;
 /// # async fn demo(db: redmux::Database) -> redmux::Result<()> {
 /// use futures_util::TryStreamExt;
 /// use redmux::ScanOptions;
@@ -299,6 +300,7 @@ impl Database {
     /// `T` is the key's type: `String`, `Bytes`, `Vec<u8>`.
     ///
     /// ```no_run
+    /// # use redmux::prelude::*;
     /// # async fn demo(db: redmux::Database) -> redmux::Result<()> {
     /// use futures_util::StreamExt;
     /// use redmux::{KeyType, ScanOptions};

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::cmd::{Cmd, FromValue, ToArg};
-use crate::database::{Call, Database};
+use crate::commands::{Commands, TYPED};
 
 /// Options for [`Database::set_with`]: expiry and conditions.
 ///
@@ -76,50 +76,51 @@ pub(crate) fn push_ttl(cmd: &mut Cmd, ttl: Duration, seconds_option: &str, milli
     }
 }
 
-impl Database {
+/// String commands.
+///
+/// Available on `&Database`, `&mut Batch` and `&mut Transaction` (see
+/// [`Commands`]); bring it into scope with `use redmux::prelude::*`.
+pub trait StringCommands: Commands {
     /// [GET](https://redis.io/commands/get/): the value of `key`; read it as
     /// `Option<T>` to get `None` for a missing key.
     ///
     /// ```no_run
+    /// # use redmux::prelude::*;
     /// # async fn demo(db: redmux::Database) -> redmux::Result<()> {
     /// let v: Option<String> = db.get("k").await?;
     /// # Ok(()) }
     /// ```
-    pub fn get<T: FromValue>(&self, key: impl ToArg) -> Call<'_, T> {
-        self.call(Cmd::new("GET").key(key))
+    fn get<T: FromValue>(self, key: impl ToArg) -> Self::Out<T> {
+        self.issue(Cmd::new("GET").key(key), TYPED)
     }
 
     /// [SET](https://redis.io/commands/set/): sets `key` to `value`; `true` when set.
-    pub fn set(&self, key: impl ToArg, value: impl ToArg) -> Call<'_, bool> {
+    fn set(self, key: impl ToArg, value: impl ToArg) -> Self::Out<bool> {
         let room = key.len_hint() + value.len_hint();
-        self.call(Cmd::sized("SET", room).key(key).arg(value))
+        self.issue(Cmd::sized("SET", room).key(key).arg(value), TYPED)
     }
 
     /// [SET](https://redis.io/commands/set/) with options; `false` when a
     /// condition (`NX`/`XX`) stopped it.
     ///
     /// ```no_run
+    /// # use redmux::prelude::*;
     /// # async fn demo(db: redmux::Database) -> redmux::Result<()> {
     /// use std::time::Duration;
     /// use redmux::SetOptions;
     /// let won = db.set_with("lock", "me", SetOptions::new().only_if_absent().expire(Duration::from_secs(10))).await?;
     /// # Ok(()) }
     /// ```
-    pub fn set_with(
-        &self,
-        key: impl ToArg,
-        value: impl ToArg,
-        options: SetOptions,
-    ) -> Call<'_, bool> {
+    fn set_with(self, key: impl ToArg, value: impl ToArg, options: SetOptions) -> Self::Out<bool> {
         // Room for the options too: EX/PX, a number, KEEPTTL, NX/XX.
         let room = key.len_hint() + value.len_hint() + 64;
         let mut cmd = Cmd::sized("SET", room).key(key).arg(value);
         options.apply(&mut cmd);
-        self.call(cmd)
+        self.issue(cmd, TYPED)
     }
 
     /// [MGET](https://redis.io/commands/mget/): the values of `keys`, in order; read as `Vec<Option<T>>`.
-    pub fn mget<T, K>(&self, keys: impl IntoIterator<Item = K>) -> Call<'_, T>
+    fn mget<T, K>(self, keys: impl IntoIterator<Item = K>) -> Self::Out<T>
     where
         T: FromValue,
         K: ToArg,
@@ -128,11 +129,11 @@ impl Database {
         for key in keys {
             cmd.push_key(&key);
         }
-        self.call(cmd)
+        self.issue(cmd, TYPED)
     }
 
     /// [MSET](https://redis.io/commands/mset/): sets every `(key, value)` pair atomically.
-    pub fn mset<K, V>(&self, pairs: impl IntoIterator<Item = (K, V)>) -> Call<'_, ()>
+    fn mset<K, V>(self, pairs: impl IntoIterator<Item = (K, V)>) -> Self::Out<()>
     where
         K: ToArg,
         V: ToArg,
@@ -142,26 +143,28 @@ impl Database {
             cmd.push_key(&key);
             cmd.push_arg(&value);
         }
-        self.call(cmd)
+        self.issue(cmd, TYPED)
     }
 
     /// [INCR](https://redis.io/commands/incr/): adds 1; returns the new value.
-    pub fn incr(&self, key: impl ToArg) -> Call<'_, i64> {
-        self.call(Cmd::new("INCR").key(key))
+    fn incr(self, key: impl ToArg) -> Self::Out<i64> {
+        self.issue(Cmd::new("INCR").key(key), TYPED)
     }
 
     /// [INCRBY](https://redis.io/commands/incrby/): adds `delta`; returns the new value.
-    pub fn incr_by(&self, key: impl ToArg, delta: i64) -> Call<'_, i64> {
-        self.call(Cmd::new("INCRBY").key(key).arg(delta))
+    fn incr_by(self, key: impl ToArg, delta: i64) -> Self::Out<i64> {
+        self.issue(Cmd::new("INCRBY").key(key).arg(delta), TYPED)
     }
 
     /// [DECR](https://redis.io/commands/decr/): subtracts 1; returns the new value.
-    pub fn decr(&self, key: impl ToArg) -> Call<'_, i64> {
-        self.call(Cmd::new("DECR").key(key))
+    fn decr(self, key: impl ToArg) -> Self::Out<i64> {
+        self.issue(Cmd::new("DECR").key(key), TYPED)
     }
 
     /// [DECRBY](https://redis.io/commands/decrby/): subtracts `delta`; returns the new value.
-    pub fn decr_by(&self, key: impl ToArg, delta: i64) -> Call<'_, i64> {
-        self.call(Cmd::new("DECRBY").key(key).arg(delta))
+    fn decr_by(self, key: impl ToArg, delta: i64) -> Self::Out<i64> {
+        self.issue(Cmd::new("DECRBY").key(key).arg(delta), TYPED)
     }
 }
+
+impl<C: Commands> StringCommands for C {}

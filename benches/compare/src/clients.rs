@@ -25,6 +25,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use bytes::Bytes;
+use redmux::prelude::*;
 
 pub const CLIENTS: [&str; 3] = ["redmux", "redis-rs", "fred"];
 

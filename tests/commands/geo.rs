@@ -1,0 +1,1 @@
+//! geo commands: see main.rs.

@@ -1,0 +1,1 @@
+//! hashes commands: see main.rs.

@@ -1,0 +1,1 @@
+//! hyperloglog commands: see main.rs.

@@ -1,0 +1,1 @@
+//! keys commands: see main.rs.

@@ -1,0 +1,1 @@
+//! lists commands: see main.rs.

@@ -1,0 +1,1 @@
+//! pubsub commands: see main.rs.

@@ -1,0 +1,1 @@
+//! scripting commands: see main.rs.

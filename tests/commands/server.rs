@@ -1,0 +1,1 @@
+//! server commands: see main.rs.

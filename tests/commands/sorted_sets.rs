@@ -1,0 +1,1 @@
+//! sorted_sets commands: see main.rs.

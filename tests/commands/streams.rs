@@ -1,0 +1,1 @@
+//! streams commands: see main.rs.
