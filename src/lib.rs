@@ -63,6 +63,7 @@ pub mod resp;
 mod router;
 mod stats;
 pub mod table;
+mod transaction;
 
 pub use batch::{Batch, BatchReplies, Queued};
 pub use cmd::{Cmd, CommandFlags, FromValue, ReplicaPreference, ToArg};
@@ -84,7 +85,10 @@ pub mod prelude {
         PubSubCommands, ScriptingCommands, ServerCommands, SetCommands, SortedSetCommands,
         StreamCommands, StringCommands,
     };
-    pub use crate::{Batch, Call, Cmd, CommandFlags, Database, Error, Multiplexer, Result};
+    pub use crate::{
+        Batch, Call, Cmd, CommandFlags, Condition, Database, Error, Multiplexer, Outcome, Result,
+        Transaction,
+    };
 }
 pub use config::{
     BacklogPolicy, Config, ConfigError, Endpoint, Password, Protocol, RetryPolicy, TlsConfig,
@@ -95,3 +99,4 @@ pub use events::{ConnectionEvent, Events};
 pub use multiplexer::{IntoConfig, Multiplexer};
 pub use resp::Value;
 pub use stats::Stats;
+pub use transaction::{Compare, Condition, Outcome, Transaction};

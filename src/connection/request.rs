@@ -59,12 +59,9 @@ pub(crate) enum Gate {
     /// Nothing: other callers' commands may follow at once (the usual case).
     Open,
     /// Nothing else is written until this request's replies have arrived.
-    #[cfg_attr(not(test), allow(dead_code))] // first used outside tests by transactions
     UntilReplies,
     /// As `UntilReplies`, then the replies go to the continuation, which
     /// answers the caller or writes a follow-up group, still behind the gate.
-    #[cfg_attr(not(test), allow(dead_code))]
-    // first used outside tests by conditional transactions
     Then(Continuation),
 }
 
@@ -73,9 +70,9 @@ pub(crate) enum Gate {
 pub(crate) type Continuation = Box<dyn FnOnce(Vec<Value>) -> Step + Send>;
 
 /// What a continuation decided.
-#[cfg_attr(not(test), allow(dead_code))] // first built outside tests by conditional transactions
 pub(crate) enum Step {
     /// Answer the caller with these values (as a group).
+    #[cfg_attr(not(test), allow(dead_code))] // transactions always write a follow-up
     Answer(Vec<Value>),
     /// Write these `count` commands next, before anything else; their
     /// replies answer the caller (or go to their own gate's continuation).
@@ -161,7 +158,6 @@ impl Request {
     }
 
     /// The same request behind `gate`.
-    #[cfg_attr(not(test), allow(dead_code))] // first used outside tests by transactions
     pub(crate) fn gated(mut self, gate: Gate) -> Request {
         self.shape_mut().gate = gate;
         self

@@ -91,6 +91,11 @@ pub(super) mod flag {
     /// Written behind a pipelined SELECT that failed: it ran in another
     /// database, so its reply is replaced by an error saying so.
     pub(in super::super) const WRONG_DB: u8 = 4;
+    /// Written by a continuation: it only means something right after the
+    /// gated request before it (e.g. `MULTI … EXEC` after its `WATCH`), so
+    /// it is never sent again on another connection or after a "not
+    /// executed" reply; it fails instead.
+    pub(in super::super) const NO_RESEND: u8 = 8;
 }
 
 /// A group's progress, and a gated request's continuation.

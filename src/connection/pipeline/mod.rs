@@ -531,7 +531,7 @@ impl Pipeline {
             return entry.fail(err);
         }
         let not_executed = all.iter().all(is_not_executed);
-        if not_executed && entry.still_wanted() {
+        if not_executed && entry.still_wanted() && entry.flags & flag::NO_RESEND == 0 {
             return self.retry_not_executed(entry);
         }
         // A request whose caller gave up is not handed back to be sent again.
@@ -600,6 +600,7 @@ impl Pipeline {
         if expired {
             next.expire();
         }
+        next.flags |= flag::NO_RESEND;
         self.push_to_wire(next);
     }
 
@@ -725,7 +726,10 @@ impl Pipeline {
                 continue;
             }
             if !may_have_run(&entry, self.written) {
-                if entry.still_wanted() {
+                if entry.flags & flag::NO_RESEND != 0 {
+                    let err = Error::connection_lost(&entry.name(), &endpoint, reason, false);
+                    entry.fail(err);
+                } else if entry.still_wanted() {
                     entry.reset();
                     unsent.push(entry);
                 } else {
@@ -781,7 +785,7 @@ impl Pipeline {
                 continue;
             }
             let ran = may_have_run(&entry, self.written);
-            if !ran && hand_back && entry.still_wanted() {
+            if !ran && hand_back && entry.still_wanted() && entry.flags & flag::NO_RESEND == 0 {
                 self.hand_back_unsent(entry);
                 continue;
             }
