@@ -61,6 +61,7 @@ mod multiplexer;
 mod prefix;
 pub mod resp;
 mod router;
+mod script;
 mod stats;
 pub mod table;
 mod transaction;
@@ -87,7 +88,7 @@ pub mod prelude {
     };
     pub use crate::{
         Batch, Call, Cmd, CommandFlags, Condition, Database, Error, Multiplexer, Outcome, Result,
-        Transaction,
+        Script, Transaction,
     };
 }
 pub use config::{
@@ -98,5 +99,6 @@ pub use error::{ConnectionState, Error, ErrorKind, Result};
 pub use events::{ConnectionEvent, Events};
 pub use multiplexer::{IntoConfig, Multiplexer};
 pub use resp::Value;
+pub use script::Script;
 pub use stats::Stats;
 pub use transaction::{Compare, Condition, Outcome, Transaction};

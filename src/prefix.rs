@@ -10,6 +10,9 @@
 //!
 //! On the way back, the prefix is removed from the keys a command returns
 //! (KEYS, RANDOMKEY, SCAN pages, LMPOP/ZMPOP's key name): see [`KeysBack`].
+//! RANDOMKEY samples the whole database; a key outside the prefix reads
+//! as nil (it is not this handle's to see), so on a shared database it may
+//! answer nil while prefixed keys exist.
 
 use std::sync::Arc;
 
@@ -118,8 +121,10 @@ fn refuse(name: &str, why: &str) -> Error {
 /// Where the keys are in a reply to the command `name` sent raw
 /// (`execute`/`send`) on a prefixed database.
 pub(crate) fn keys_back_of(name: &str) -> KeysBack {
-    if name.eq_ignore_ascii_case("KEYS") || name.eq_ignore_ascii_case("RANDOMKEY") {
+    if name.eq_ignore_ascii_case("KEYS") {
         KeysBack::All
+    } else if name.eq_ignore_ascii_case("RANDOMKEY") {
+        KeysBack::Random
     } else if name.eq_ignore_ascii_case("LMPOP") || name.eq_ignore_ascii_case("ZMPOP") {
         KeysBack::First
     } else if name.eq_ignore_ascii_case("SCAN") {
@@ -143,6 +148,12 @@ impl Strip {
         match self.keys {
             KeysBack::None => value,
             KeysBack::All => self.all(value),
+            // RANDOMKEY samples the whole database: a key of another
+            // namespace is not this handle's to see, so it reads as nil.
+            KeysBack::Random => match value {
+                Value::BulkString(key) if !key.starts_with(&self.prefix) => Value::Nil,
+                other => self.one(other),
+            },
             KeysBack::First => match value {
                 Value::Array(mut items) if !items.is_empty() => {
                     let first = std::mem::replace(&mut items[0], Value::Nil);

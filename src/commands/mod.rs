@@ -86,8 +86,10 @@ pub(crate) mod sealed {
     pub enum KeysBack {
         /// Nowhere.
         None,
-        /// The reply is a key, or an array of keys (KEYS, RANDOMKEY).
+        /// The reply is a key, or an array of keys (KEYS).
         All,
+        /// RANDOMKEY: a key outside the prefix reads as nil.
+        Random,
         /// The reply's first element is a key (LMPOP, ZMPOP).
         First,
         /// A SCAN page: `[cursor, [keys]]`.
