@@ -73,7 +73,7 @@ const STATEFUL: &[(&str, &str)] = &[
 ];
 
 /// CLIENT subcommands that change the connection's state for every caller.
-const STATEFUL_CLIENT: &[&str] = &["REPLY", "TRACKING", "SETNAME", "SETINFO"];
+const STATEFUL_CLIENT: &[&str] = &["REPLY", "TRACKING", "CACHING", "SETNAME", "SETINFO"];
 
 /// Commands the server flags `admin` that stay allowed without `allowAdmin`:
 /// read-only introspection that changes nothing. Each entry: the table's
@@ -148,6 +148,14 @@ pub(crate) fn check(name: &str, args: &[&[u8]], allow_admin: bool) -> Result<(),
                 String::from_utf8_lossy(sub).to_ascii_uppercase()
             )));
         }
+    }
+    if name.eq_ignore_ascii_case("SCRIPT") && sub.is_some_and(|s| s.eq_ignore_ascii_case(b"DEBUG"))
+    {
+        return Err(Error::refused(
+            "SCRIPT DEBUG turns the shared connection into a Lua debugging session for every caller \
+             and is refused; debug scripts with redis-cli --ldb"
+                .to_owned(),
+        ));
     }
     let instead = STATEFUL
         .iter()
@@ -288,6 +296,14 @@ mod tests {
             text.contains("BLPOP") && text.contains("work-queue") && text.contains("PUBLISH"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn script_debug_and_client_caching_are_refused_but_other_script_commands_are_not() {
+        assert!(check("SCRIPT", &[b"debug", b"yes"], true).is_err());
+        assert!(check("client", &[b"CACHING", b"yes"], true).is_err());
+        assert!(check("SCRIPT", &[b"EXISTS", b"abc"], false).is_ok());
+        assert!(check("SCRIPT", &[b"LOAD", b"return 1"], false).is_ok());
     }
 
     #[test]
