@@ -665,6 +665,8 @@ pub trait SortedSetCommands: Commands {
     ///     db.zmpop(["urgent", "normal"], ZPopSide::Min, 10).await?;
     /// # Ok(()) }
     /// ```
+    // The reply type spelled out reads better in the docs than an alias.
+    #[allow(clippy::type_complexity)]
     fn zmpop<K: ToArg, T: FromValue>(
         self,
         keys: impl IntoIterator<Item = K>,
