@@ -35,6 +35,14 @@ pub trait FromValue: Sized {
     fn vec_from_bytes(_bytes: Bytes) -> Option<Vec<Self>> {
         None
     }
+
+    /// Converts the elements of an array into a `Vec<Self>`, one each; a
+    /// pair overrides it to also read RESP2's flat `[a1, b1, a2, b2, …]`
+    /// (WITHSCORES, HRANDFIELD WITHVALUES) as RESP3's `[[a1, b1], …]`.
+    #[doc(hidden)]
+    fn vec_from_items(items: Vec<Value>) -> Result<Vec<Self>> {
+        items.into_iter().map(Self::from_value).collect()
+    }
 }
 
 fn mismatch<T>(value: &Value) -> Error {
@@ -212,10 +220,7 @@ impl<T: FromValue> FromValue for Vec<T> {
         if let Some(bytes) = string_bytes(&value) {
             return T::vec_from_bytes(bytes.clone()).ok_or_else(|| mismatch::<Vec<T>>(&value));
         }
-        elements::<Vec<T>>(value)?
-            .into_iter()
-            .map(T::from_value)
-            .collect()
+        T::vec_from_items(elements::<Vec<T>>(value)?)
     }
 }
 
@@ -267,7 +272,12 @@ impl<K: FromValue + Ord, V: FromValue> FromValue for BTreeMap<K, V> {
 
 macro_rules! tuple {
     ($n:expr; $($t:ident),+) => {
+        tuple!($n; $($t),+; );
+    };
+    ($n:expr; $($t:ident),+; $($extra:item)*) => {
         impl<$($t: FromValue),+> FromValue for ($($t,)+) {
+            $($extra)*
+
             fn from_value(value: Value) -> Result<($($t,)+)> {
                 let items = match value {
                     Value::Array(items) | Value::Set(items) | Value::Push(items) if items.len() == $n => items,
@@ -288,7 +298,27 @@ macro_rules! tuple {
     };
 }
 tuple!(1; A);
-tuple!(2; A, B);
+tuple!(2; A, B;
+    fn vec_from_items(items: Vec<Value>) -> Result<Vec<(A, B)>> {
+        let nested = items.iter().all(|v| matches!(v, Value::Array(_) | Value::Set(_)));
+        if nested {
+            return items.into_iter().map(<(A, B)>::from_value).collect();
+        }
+        if items.len() % 2 != 0 {
+            return Err(Error::type_conversion(
+                "array",
+                std::any::type_name::<Vec<(A, B)>>(),
+                Some(format!("{} elements cannot be read as pairs", items.len())),
+            ));
+        }
+        let mut out = Vec::with_capacity(items.len() / 2);
+        let mut it = items.into_iter();
+        while let (Some(a), Some(b)) = (it.next(), it.next()) {
+            out.push((A::from_value(a)?, B::from_value(b)?));
+        }
+        Ok(out)
+    }
+);
 tuple!(3; A, B, C);
 tuple!(4; A, B, C, D);
 tuple!(5; A, B, C, D, E);
@@ -392,5 +422,31 @@ mod tests {
         assert!(bool::from_value(Value::Int(1)).unwrap());
         assert_eq!(f64::from_value(bulk("1.5")).unwrap(), 1.5);
         assert_eq!(f64::from_value(bulk("-inf")).unwrap(), f64::NEG_INFINITY);
+    }
+}
+
+#[cfg(test)]
+mod pair_tests {
+    use super::*;
+
+    fn bulk(s: &str) -> Value {
+        Value::BulkString(Bytes::copy_from_slice(s.as_bytes()))
+    }
+
+    #[test]
+    fn pairs_read_flat_resp2_and_nested_resp3_alike() {
+        let flat = Value::Array(vec![bulk("a"), bulk("1.5"), bulk("b"), bulk("2")]);
+        let nested = Value::Array(vec![
+            Value::Array(vec![bulk("a"), Value::Double(1.5)]),
+            Value::Array(vec![bulk("b"), Value::Double(2.0)]),
+        ]);
+        let want = vec![("a".to_owned(), 1.5), ("b".to_owned(), 2.0)];
+        assert_eq!(Vec::<(String, f64)>::from_value(flat).unwrap(), want);
+        assert_eq!(Vec::<(String, f64)>::from_value(nested).unwrap(), want);
+        let odd = Value::Array(vec![bulk("a"), bulk("1"), bulk("b")]);
+        assert!(Vec::<(String, f64)>::from_value(odd).is_err());
+        assert!(Vec::<(String, f64)>::from_value(Value::Array(vec![]))
+            .unwrap()
+            .is_empty());
     }
 }
