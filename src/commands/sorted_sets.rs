@@ -344,106 +344,6 @@ pub enum ZPopSide {
     Max,
 }
 
-/// Members with their scores, in the server's order: the reply of the
-/// `WITHSCORES` forms, ZPOPMIN/ZPOPMAX and ZRANDMEMBER … WITHSCORES.
-///
-/// Read from RESP2's flat `[member, score, member, score, …]` and from
-/// RESP3's nested `[[member, score], …]` alike. Use it as a slice of
-/// `(member, score)` pairs, iterate over it, or take the `Vec` with
-/// [`into_vec`](ScoredMembers::into_vec).
-///
-/// ```
-/// use redmux::{FromValue, ScoredMembers, Value};
-/// let flat = Value::Array(vec![Value::BulkString("a".into()), Value::BulkString("1.5".into())]);
-/// let scored = ScoredMembers::<String>::from_value(flat).unwrap();
-/// assert_eq!(scored.into_vec(), vec![("a".to_owned(), 1.5)]);
-/// ```
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ScoredMembers<T>(pub Vec<(T, f64)>);
-
-impl<T> ScoredMembers<T> {
-    /// The `(member, score)` pairs.
-    pub fn into_vec(self) -> Vec<(T, f64)> {
-        self.0
-    }
-}
-
-impl<T> std::ops::Deref for ScoredMembers<T> {
-    type Target = [(T, f64)];
-
-    fn deref(&self) -> &[(T, f64)] {
-        &self.0
-    }
-}
-
-impl<T> IntoIterator for ScoredMembers<T> {
-    type Item = (T, f64);
-    type IntoIter = std::vec::IntoIter<(T, f64)>;
-
-    fn into_iter(self) -> Self::IntoIter {
-        self.0.into_iter()
-    }
-}
-
-impl<T> From<ScoredMembers<T>> for Vec<(T, f64)> {
-    fn from(scored: ScoredMembers<T>) -> Vec<(T, f64)> {
-        scored.0
-    }
-}
-
-impl<T: PartialEq> PartialEq<Vec<(T, f64)>> for ScoredMembers<T> {
-    fn eq(&self, other: &Vec<(T, f64)>) -> bool {
-        &self.0 == other
-    }
-}
-
-impl<T: FromValue> FromValue for ScoredMembers<T> {
-    fn from_value(value: Value) -> Result<ScoredMembers<T>> {
-        let items = match value {
-            Value::Array(items) | Value::Set(items) => items,
-            Value::Map(pairs) => {
-                return pairs
-                    .into_iter()
-                    .map(|(member, score)| Ok((T::from_value(member)?, f64::from_value(score)?)))
-                    .collect::<Result<Vec<_>>>()
-                    .map(ScoredMembers);
-            }
-            Value::Nil => return Ok(ScoredMembers(Vec::new())),
-            other => {
-                return Err(Error::type_conversion(
-                    other.type_name(),
-                    std::any::type_name::<ScoredMembers<T>>(),
-                    None,
-                ))
-            }
-        };
-        if matches!(items.first(), Some(Value::Array(_))) {
-            // RESP3 (and ZMPOP under RESP2): one [member, score] array per member.
-            return items
-                .into_iter()
-                .map(<(T, f64)>::from_value)
-                .collect::<Result<Vec<_>>>()
-                .map(ScoredMembers);
-        }
-        if items.len() % 2 != 0 {
-            return Err(Error::type_conversion(
-                "array",
-                std::any::type_name::<ScoredMembers<T>>(),
-                Some(format!(
-                    "a flat member/score array of odd length {}",
-                    items.len()
-                )),
-            ));
-        }
-        let mut out = Vec::with_capacity(items.len() / 2);
-        let mut it = items.into_iter();
-        while let (Some(member), Some(score)) = (it.next(), it.next()) {
-            out.push((T::from_value(member)?, f64::from_value(score)?));
-        }
-        Ok(ScoredMembers(out))
-    }
-}
-
 /// A command, `numkeys`, then the keys.
 fn with_numkeys<K: ToArg>(mut cmd: Cmd, keys: impl IntoIterator<Item = K>) -> Cmd {
     let keys: Vec<K> = keys.into_iter().collect();
@@ -542,7 +442,7 @@ pub trait SortedSetCommands: Commands {
     fn zdiff_withscores<T: FromValue, K: ToArg>(
         self,
         keys: impl IntoIterator<Item = K>,
-    ) -> Self::Out<ScoredMembers<T>> {
+    ) -> Self::Out<Vec<(T, f64)>> {
         let cmd = with_numkeys(Cmd::new("ZDIFF"), keys).arg("WITHSCORES");
         self.issue(cmd, TYPED)
     }
@@ -603,7 +503,7 @@ pub trait SortedSetCommands: Commands {
         self,
         keys: impl IntoIterator<Item = K>,
         options: ZCombineOptions,
-    ) -> Self::Out<ScoredMembers<T>> {
+    ) -> Self::Out<Vec<(T, f64)>> {
         let mut cmd = with_numkeys(Cmd::new("ZINTER"), keys);
         options.push(&mut cmd);
         cmd.push_arg("WITHSCORES");
@@ -707,14 +607,14 @@ pub trait SortedSetCommands: Commands {
     /// [ZPOPMAX](https://redis.io/commands/zpopmax/): removes up to `count`
     /// members with the highest scores; them with their scores, highest
     /// first (empty for a missing key).
-    fn zpopmax<T: FromValue>(self, key: impl ToArg, count: u64) -> Self::Out<ScoredMembers<T>> {
+    fn zpopmax<T: FromValue>(self, key: impl ToArg, count: u64) -> Self::Out<Vec<(T, f64)>> {
         self.issue(Cmd::new("ZPOPMAX").key(key).arg(count), TYPED)
     }
 
     /// [ZPOPMIN](https://redis.io/commands/zpopmin/): removes up to `count`
     /// members with the lowest scores; them with their scores, lowest first
     /// (empty for a missing key).
-    fn zpopmin<T: FromValue>(self, key: impl ToArg, count: u64) -> Self::Out<ScoredMembers<T>> {
+    fn zpopmin<T: FromValue>(self, key: impl ToArg, count: u64) -> Self::Out<Vec<(T, f64)>> {
         self.issue(Cmd::new("ZPOPMIN").key(key).arg(count), TYPED)
     }
 
@@ -739,7 +639,7 @@ pub trait SortedSetCommands: Commands {
         self,
         key: impl ToArg,
         count: i64,
-    ) -> Self::Out<ScoredMembers<T>> {
+    ) -> Self::Out<Vec<(T, f64)>> {
         self.issue(
             Cmd::new("ZRANDMEMBER")
                 .key(key)
@@ -786,7 +686,7 @@ pub trait SortedSetCommands: Commands {
         self,
         key: impl ToArg,
         range: ZRange,
-    ) -> Self::Out<ScoredMembers<T>> {
+    ) -> Self::Out<Vec<(T, f64)>> {
         let mut cmd = Cmd::new("ZRANGE").key(key);
         range.push(&mut cmd);
         cmd.push_arg("WITHSCORES");
@@ -966,7 +866,7 @@ pub trait SortedSetCommands: Commands {
         self,
         keys: impl IntoIterator<Item = K>,
         options: ZCombineOptions,
-    ) -> Self::Out<ScoredMembers<T>> {
+    ) -> Self::Out<Vec<(T, f64)>> {
         let mut cmd = with_numkeys(Cmd::new("ZUNION"), keys);
         options.push(&mut cmd);
         cmd.push_arg("WITHSCORES");

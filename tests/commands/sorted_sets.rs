@@ -2,8 +2,7 @@
 
 use redmux::prelude::*;
 use redmux::{
-    ErrorKind, LexBound, ScoreBound, ScoredMembers, ZAddOptions, ZAggregate, ZCombineOptions,
-    ZPopSide, ZRange,
+    ErrorKind, LexBound, ScoreBound, ZAddOptions, ZAggregate, ZCombineOptions, ZPopSide, ZRange,
 };
 
 use crate::connect;
@@ -237,7 +236,7 @@ async fn counts_and_ranges_with_typed_bounds() {
             .zrange_withscores::<String>("z", ZRange::by_score(NegInf, Exclusive(2.0)))
             .await
             .unwrap();
-        assert_eq!(scored.into_vec(), pairs(&[("a", 1.0)]));
+        assert_eq!(scored, pairs(&[("a", 1.0)]));
         let empty = db
             .zrange_withscores::<String>("missing", ZRange::by_rank(0, -1))
             .await
@@ -504,7 +503,7 @@ async fn pops_and_random_members() {
         let repeats: Vec<String> = db.zrandmember_count("r", -7).await.unwrap();
         assert_eq!(repeats.len(), 7);
         let scored = db.zrandmember_withscores::<String>("r", 3).await.unwrap();
-        let mut scored = scored.into_vec();
+        let mut scored = scored;
         scored.sort_by(|a, b| a.0.cmp(&b.0));
         assert_eq!(scored, pairs(&[("a", 1.0), ("b", 2.0), ("c", 3.0)]));
         let empty: Vec<String> = db.zrandmember_count("missing", 3).await.unwrap();
@@ -531,15 +530,15 @@ async fn scored_members_read_both_shapes_and_refuse_bad_ones() {
         Value::Array(vec![bulk("b"), Value::Double(-2.5)]),
     ]);
     let want = pairs(&[("a", f64::INFINITY), ("b", -2.5)]);
-    assert_eq!(ScoredMembers::<String>::from_value(flat).unwrap(), want);
-    assert_eq!(ScoredMembers::<String>::from_value(nested).unwrap(), want);
+    assert_eq!(Vec::<(String, f64)>::from_value(flat).unwrap(), want);
+    assert_eq!(Vec::<(String, f64)>::from_value(nested).unwrap(), want);
     let odd = Value::Array(vec![bulk("a")]);
-    let err = ScoredMembers::<String>::from_value(odd).unwrap_err();
+    let err = Vec::<(String, f64)>::from_value(odd).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::TypeConversion);
-    let err = ScoredMembers::<String>::from_value(Value::Int(3)).unwrap_err();
+    let err = Vec::<(String, f64)>::from_value(Value::Int(3)).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::TypeConversion);
     let bad_score = Value::Array(vec![bulk("a"), bulk("high")]);
-    assert!(ScoredMembers::<String>::from_value(bad_score).is_err());
+    assert!(Vec::<(String, f64)>::from_value(bad_score).is_err());
 }
 
 #[tokio::test]
