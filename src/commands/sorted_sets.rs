@@ -7,8 +7,6 @@
 
 use crate::cmd::{Cmd, FromValue, ToArg};
 use crate::commands::{Commands, How, KeysBack, TYPED};
-use crate::error::{Error, Result};
-use crate::resp::Value;
 
 /// One end of a score range (ZCOUNT, ZRANGE BYSCORE, ZREMRANGEBYSCORE, …).
 ///
