@@ -19,8 +19,16 @@
 //!
 //! * [`Multiplexer::connect`] takes a StackExchange.Redis-style string
 //!   (`"127.0.0.1:6379,name=web,syncTimeout=5000"`) or a `redis://` URL.
-//! * [`Multiplexer::database`] gives a cheap [`Database`] handle; commands are
-//!   its methods, plus [`Database::execute`] for any command by name.
+//! * [`Multiplexer::database`] gives a cheap [`Database`] handle. Typed
+//!   commands for every Redis 7.0 family are methods of the family traits
+//!   ([`StringCommands`], [`HashCommands`], [`SortedSetCommands`], …; bring
+//!   them in with `use redmux::prelude::*`), usable alike on a database, a
+//!   [`Batch`] and a [`Transaction`]; [`Database::execute`] runs any command
+//!   by name.
+//! * [`Transaction`]s run `MULTI … EXEC`, optionally guarded by
+//!   [`Condition`]s checked under `WATCH`; [`Script`] runs Lua by SHA with a
+//!   transparent `EVAL` fallback; [`Database::with_key_prefix`] namespaces
+//!   every key.
 //! * Each command is a [`Call`]: `.await` it, give it a `.timeout(..)`, or
 //!   `.fire_and_forget()` it.
 //! * Blocking commands (BLPOP, ...) and commands that change the shared

@@ -117,7 +117,27 @@ pub(crate) const ADMIN: How = How {
 /// [`Transaction`](crate::Transaction) (it is queued and its typed result
 /// read afterwards).
 ///
-/// The family traits build on this one; see the [module docs](self).
+/// The family traits ([`StringCommands`], [`KeyCommands`],
+/// [`HashCommands`], [`ListCommands`], [`SetCommands`],
+/// [`SortedSetCommands`], [`HyperLogLogCommands`], [`GeoCommands`],
+/// [`StreamCommands`], [`PubSubCommands`], [`ScriptingCommands`],
+/// [`ServerCommands`]) build on this one: each typed command is written
+/// once, as a provided method that builds a [`Cmd`] and issues it here, so
+/// `db.get(k)` returns a [`Call`] to await while `batch.get(k)` and
+/// `tx.get(k)` return a [`Queued`] handle for the result.
+///
+/// ```no_run
+/// # async fn demo(db: redmux::Database) -> redmux::Result<()> {
+/// use redmux::prelude::*;
+///
+/// let name: Option<String> = db.get("user:1:name").await?; // a Call
+/// let mut batch = db.batch();
+/// let visits = batch.incr("user:1:visits");               // a Queued<i64>
+/// let mut replies = batch.execute().await?;
+/// let visits = replies.take(visits)?;
+/// # let _ = (name, visits);
+/// # Ok(()) }
+/// ```
 pub trait Commands: Sized + sealed::Sealed {
     /// What a typed method returns here, for a reply read as `T`.
     type Out<T: FromValue>;

@@ -131,8 +131,10 @@ impl Family {
     }
 }
 
-/// A lazily paged scan: a `Stream` of `Result<T>` (see the
-/// [module documentation](self) for what it guarantees).
+/// A lazily paged scan: a `Stream` of `Result<T>`. The next page is asked
+/// for only when the current one has been taken; an element present for the
+/// whole scan comes back at least once (twice is possible if the keyspace
+/// shrinks meanwhile: the stream keeps no memory of what it returned).
 ///
 /// Items are keys for [`Database::scan`], members for
 /// [`Database::sscan`], `(field, value)` pairs for [`Database::hscan`] and
