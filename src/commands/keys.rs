@@ -10,7 +10,7 @@ use crate::commands::{Commands, How, KeyType, KeysBack, TYPED};
 use crate::error::Result;
 use crate::resp::Value;
 
-/// A key command whose reply is a key name, or an array of them.
+/// A key command whose reply is an array of key names (KEYS).
 const KEYS_BACK: How = How {
     checked: false,
     keys_back: KeysBack::All,
@@ -583,9 +583,17 @@ pub trait KeyCommands: Commands {
     }
 
     /// [RANDOMKEY](https://redis.io/commands/randomkey/): a random key;
-    /// read as `Option<T>` for `None` when the database is empty.
+    /// read as `Option<T>` for `None` when the database is empty. On a
+    /// prefixed handle it samples the whole database and a key outside the
+    /// prefix reads as `None`.
     fn randomkey<T: FromValue>(self) -> Self::Out<T> {
-        self.issue(Cmd::new("RANDOMKEY"), KEYS_BACK)
+        self.issue(
+            Cmd::new("RANDOMKEY"),
+            How {
+                checked: false,
+                keys_back: KeysBack::Random,
+            },
+        )
     }
 
     /// [KEYS](https://redis.io/commands/keys/): every key matching the glob
