@@ -656,6 +656,61 @@ pub trait ServerCommands: Commands {
         self.issue(Cmd::new("LATENCY").arg("DOCTOR"), TYPED)
     }
 
+    /// [LATENCY GRAPH](https://redis.io/commands/latency-graph/): an ASCII
+    /// graph of the latency samples of `event`, as text.
+    fn latency_graph(self, event: impl ToArg) -> Self::Out<String> {
+        self.issue(Cmd::new("LATENCY").arg("GRAPH").arg(event), TYPED)
+    }
+
+    /// [LATENCY HISTOGRAM](https://redis.io/commands/latency-histogram/):
+    /// per-command latency histograms (all commands if none are named), as
+    /// the raw reply (a map from command name to its histogram).
+    fn latency_histogram<N: ToArg>(
+        self,
+        commands: impl IntoIterator<Item = N>,
+    ) -> Self::Out<Value> {
+        let mut cmd = Cmd::new("LATENCY").arg("HISTOGRAM");
+        push_args(&mut cmd, commands);
+        self.issue(cmd, TYPED)
+    }
+
+    /// [COMMAND GETKEYSANDFLAGS](https://redis.io/commands/command-getkeysandflags/):
+    /// the keys of the command line `command` with how it uses each, as
+    /// `(key, flags)` pairs; sent as plain arguments (no key prefix).
+    fn command_getkeysandflags<T: FromValue, A: ToArg>(
+        self,
+        command: impl IntoIterator<Item = A>,
+    ) -> Self::Out<Vec<(T, Vec<String>)>> {
+        let mut cmd = Cmd::new("COMMAND").arg("GETKEYSANDFLAGS");
+        push_args(&mut cmd, command);
+        self.issue(cmd, TYPED)
+    }
+
+    /// [ACL DRYRUN](https://redis.io/commands/acl-dryrun/) (*admin*):
+    /// whether `user` may run the command line `command`; `"OK"` or the
+    /// reason it may not.
+    fn acl_dryrun<A: ToArg>(
+        self,
+        user: impl ToArg,
+        command: impl IntoIterator<Item = A>,
+    ) -> Self::Out<String> {
+        let mut cmd = Cmd::new("ACL").arg("DRYRUN").arg(user);
+        push_args(&mut cmd, command);
+        self.issue(cmd, ADMIN)
+    }
+
+    /// [ACL LOAD](https://redis.io/commands/acl-load/) (*admin*): reloads
+    /// the users from the configured ACL file.
+    fn acl_load(self) -> Self::Out<()> {
+        self.issue(Cmd::new("ACL").arg("LOAD"), ADMIN)
+    }
+
+    /// [ACL SAVE](https://redis.io/commands/acl-save/) (*admin*): writes the
+    /// users to the configured ACL file.
+    fn acl_save(self) -> Self::Out<()> {
+        self.issue(Cmd::new("ACL").arg("SAVE"), ADMIN)
+    }
+
     /// [ROLE](https://redis.io/commands/role/): the replication role, as
     /// the raw reply (`["master", offset, [replicas...]]`, ...).
     fn role(self) -> Self::Out<Value> {

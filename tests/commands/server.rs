@@ -396,3 +396,34 @@ async fn server_commands_in_a_batch() {
     assert!(replies.take(usage).unwrap().is_some());
     assert_eq!(replies.take(me).unwrap().get("resp"), Some("3"));
 }
+
+#[tokio::test]
+async fn latency_reads_command_keys_with_flags_and_acl_dryrun() {
+    use redmux::prelude::*;
+    let (server, mux) = crate::connect_admin("resp2").await;
+    let db = mux.database(0);
+    // No samples yet: the server says so as an error naming the event.
+    let err = db.latency_graph("command").await.unwrap_err();
+    assert_eq!(err.kind(), redmux::ErrorKind::Server, "{err}");
+    assert!(err.to_string().contains("command"), "{err}");
+    let histogram: redmux::Value = db.latency_histogram(["set"]).await.unwrap();
+    assert!(matches!(
+        histogram,
+        redmux::Value::Array(_) | redmux::Value::Map(_)
+    ));
+    let keys: Vec<(String, Vec<String>)> = db
+        .command_getkeysandflags(["LMOVE", "src", "dst", "LEFT", "RIGHT"])
+        .await
+        .unwrap();
+    assert_eq!(keys.len(), 2);
+    assert_eq!(keys[0].0, "src");
+    assert!(keys[0].1.iter().any(|f| f == "RW"), "{keys:?}");
+    assert_eq!(db.acl_dryrun("default", ["GET", "k"]).await.unwrap(), "OK");
+    // ACL SAVE without an ACL file is the server's error, not a refusal.
+    let err = db.acl_save().await.unwrap_err();
+    assert_eq!(err.kind(), redmux::ErrorKind::Server, "{err}");
+    drop(server);
+    let (_server, plain) = crate::connect("resp2").await;
+    let err = plain.database(0).acl_load().await.unwrap_err();
+    assert_eq!(err.kind(), redmux::ErrorKind::AdminRefused, "{err}");
+}
