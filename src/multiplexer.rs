@@ -64,7 +64,7 @@ pub(crate) struct Inner {
 /// ```no_run
 /// # async fn demo() -> redmux::Result<()> {
 /// use std::time::Duration;
-/// use redmux::Multiplexer;
+/// use redmux::prelude::*;
 ///
 /// let mux = Multiplexer::connect("127.0.0.1:6379,name=web,syncTimeout=5000").await?;
 /// let db = mux.database(0);
