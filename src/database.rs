@@ -58,7 +58,7 @@ impl Database {
     /// batches, transactions and their conditions, scripts' `KEYS`, the
     /// `MATCH` pattern of SCAN and KEYS) is sent with `prefix` in front,
     /// and nothing else is touched; keys the server returns (SCAN, KEYS,
-    /// RANDOMKEY, LMPOP/ZMPOP) come back without it. A command whose keys
+    /// RANDOMKEY, LMPOP/ZMPOP, XREAD) come back without it. A command whose keys
     /// cannot all be found (SORT with `BY`/`GET` patterns, a command the
     /// table does not know) is refused rather than run unprefixed. On a
     /// prefixed handle the prefixes add up.

@@ -9,7 +9,8 @@
 //! does not know) is refused rather than run unprefixed.
 //!
 //! On the way back, the prefix is removed from the keys a command returns
-//! (KEYS, RANDOMKEY, SCAN pages, LMPOP/ZMPOP's key name): see [`KeysBack`].
+//! (KEYS, RANDOMKEY, SCAN pages, LMPOP/ZMPOP's key name, XREAD/XREADGROUP
+//! stream names): see [`KeysBack`].
 //! RANDOMKEY samples the whole database; a key outside the prefix reads
 //! as nil (it is not this handle's to see), so on a shared database it may
 //! answer nil while prefixed keys exist.
@@ -129,6 +130,8 @@ pub(crate) fn keys_back_of(name: &str) -> KeysBack {
         KeysBack::First
     } else if name.eq_ignore_ascii_case("SCAN") {
         KeysBack::ScanPage
+    } else if name.eq_ignore_ascii_case("XREAD") || name.eq_ignore_ascii_case("XREADGROUP") {
+        KeysBack::Streams
     } else {
         KeysBack::None
     }
@@ -154,14 +157,7 @@ impl Strip {
                 Value::BulkString(key) if !key.starts_with(&self.prefix) => Value::Nil,
                 other => self.one(other),
             },
-            KeysBack::First => match value {
-                Value::Array(mut items) if !items.is_empty() => {
-                    let first = std::mem::replace(&mut items[0], Value::Nil);
-                    items[0] = self.one(first);
-                    Value::Array(items)
-                }
-                other => other,
-            },
+            KeysBack::First => self.apply_first(value),
             KeysBack::ScanPage => match value {
                 Value::Array(mut items) if items.len() == 2 => {
                     let keys = std::mem::replace(&mut items[1], Value::Nil);
@@ -170,6 +166,33 @@ impl Strip {
                 }
                 other => other,
             },
+            KeysBack::Streams => match value {
+                Value::Array(streams) => Value::Array(
+                    streams
+                        .into_iter()
+                        .map(|stream| self.apply_first(stream))
+                        .collect(),
+                ),
+                Value::Map(streams) => Value::Map(
+                    streams
+                        .into_iter()
+                        .map(|(key, entries)| (self.one(key), entries))
+                        .collect(),
+                ),
+                other => other,
+            },
+        }
+    }
+
+    /// An array whose first element is a key, with that key stripped.
+    fn apply_first(&self, value: Value) -> Value {
+        match value {
+            Value::Array(mut items) if !items.is_empty() => {
+                let first = std::mem::replace(&mut items[0], Value::Nil);
+                items[0] = self.one(first);
+                Value::Array(items)
+            }
+            other => other,
         }
     }
 

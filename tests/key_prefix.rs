@@ -9,7 +9,7 @@ use std::collections::HashSet;
 
 use futures_util::TryStreamExt;
 use redmux::prelude::*;
-use redmux::{ErrorKind, ScanOptions, SetOptions};
+use redmux::{ErrorKind, ScanOptions, SetOptions, StreamKeyEntries, XReadGroupOptions};
 use support::RedisServer;
 
 async fn connect(server: &RedisServer, protocol: &str) -> Multiplexer {
@@ -135,6 +135,24 @@ async fn keys_in_replies_come_back_without_the_prefix() {
             .await
             .unwrap();
         assert_eq!((key.as_str(), items), ("list", vec!["a".to_owned()]));
+
+        // XREAD / XREADGROUP name the streams they read from.
+        db.xadd("s1", [("f", "v")]).await.unwrap();
+        db.xadd("s2", [("f", "w")]).await.unwrap();
+        let read: Vec<StreamKeyEntries<String>> =
+            db.xread([("s1", "0-0"), ("s2", "0-0")]).await.unwrap();
+        let names: Vec<&str> = read.iter().map(|s| s.key.as_str()).collect();
+        assert_eq!(names, ["s1", "s2"], "{protocol}");
+        db.xgroup_create("s1", "g", "0").await.unwrap();
+        let read: Vec<StreamKeyEntries<String>> = db
+            .xreadgroup("g", "c", [("s1", ">")], XReadGroupOptions::new())
+            .await
+            .unwrap();
+        assert_eq!(read[0].key, "s1", "{protocol}");
+        assert_eq!(read[0].entries.len(), 1);
+        // On the server the stream lives under the prefix.
+        let raw: Vec<StreamKeyEntries<String>> = plain.xread([("p*[s1", "0-0")]).await.unwrap();
+        assert_eq!(raw[0].key, "p*[s1");
     }
 }
 

@@ -94,6 +94,9 @@ pub(crate) mod sealed {
         First,
         /// A SCAN page: `[cursor, [keys]]`.
         ScanPage,
+        /// XREAD/XREADGROUP: `[[key, entries], …]` (RESP2) or a map from
+        /// key to entries (RESP3).
+        Streams,
     }
 }
 
@@ -110,6 +113,12 @@ pub(crate) const TYPED: How = How {
 pub(crate) const ADMIN: How = How {
     checked: true,
     keys_back: KeysBack::None,
+};
+
+/// A typed command whose reply is keyed by stream name (XREAD, XREADGROUP).
+pub(crate) const STREAMS_BACK: How = How {
+    checked: false,
+    keys_back: KeysBack::Streams,
 };
 
 /// A place commands can be issued: a [`Database`] (the command is sent when

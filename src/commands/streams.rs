@@ -17,7 +17,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 
 use crate::cmd::{Cmd, FromValue, ToArg};
-use crate::commands::{Commands, TYPED};
+use crate::commands::{Commands, STREAMS_BACK, TYPED};
 use crate::error::{Error, Result};
 use crate::resp::Value;
 
@@ -940,8 +940,8 @@ pub trait StreamCommands: Commands {
     /// # Ok(()) }
     /// ```
     ///
-    /// On a database with a key prefix the returned key names keep the
-    /// prefix.
+    /// On a database with a key prefix the returned key names come back
+    /// without it.
     fn xread<V, K, I>(
         self,
         streams: impl IntoIterator<Item = (K, I)>,
@@ -953,7 +953,7 @@ pub trait StreamCommands: Commands {
     {
         let mut cmd = Cmd::new("XREAD");
         push_streams(&mut cmd, None, streams);
-        self.issue(cmd, TYPED)
+        self.issue(cmd, STREAMS_BACK)
     }
 
     /// [XREAD](https://redis.io/commands/xread/) without `BLOCK`, with
@@ -970,7 +970,7 @@ pub trait StreamCommands: Commands {
     {
         let mut cmd = Cmd::new("XREAD");
         push_streams(&mut cmd, options.count, streams);
-        self.issue(cmd, TYPED)
+        self.issue(cmd, STREAMS_BACK)
     }
 
     /// [XREADGROUP](https://redis.io/commands/xreadgroup/) without `BLOCK`:
@@ -1005,7 +1005,7 @@ pub trait StreamCommands: Commands {
             cmd.push_arg("NOACK");
         }
         push_streams(&mut cmd, options.count, streams);
-        self.issue(cmd, TYPED)
+        self.issue(cmd, STREAMS_BACK)
     }
 
     /// [XGROUP CREATE](https://redis.io/commands/xgroup-create/): creates
