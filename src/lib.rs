@@ -57,6 +57,11 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+// Lets the integration tests' shared support module (also compiled into
+// the unit tests of `table::registry`) name this crate as `redmux`.
+#[cfg(test)]
+extern crate self as redmux;
+
 mod batch;
 mod cmd;
 mod commands;

@@ -7,19 +7,13 @@ mod support;
 use std::sync::Arc;
 
 use redmux::prelude::*;
-use redmux::{Cmd, ErrorKind, Multiplexer};
+use redmux::{Cmd, ErrorKind};
 use support::RedisServer;
-
-async fn connect(server: &RedisServer) -> Multiplexer {
-    Multiplexer::connect(server.addr().as_str())
-        .await
-        .expect("connect")
-}
 
 #[tokio::test]
 async fn replies_come_back_typed_in_order_with_their_own_errors() {
     let server = RedisServer::start();
-    let mux = connect(&server).await;
+    let mux = server.connect("").await;
     let db = mux.database(0);
     assert!(db.set("name", "ada").await.expect("SET"));
     let before = mux.stats();
@@ -59,7 +53,7 @@ async fn replies_come_back_typed_in_order_with_their_own_errors() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_other_callers_command_lands_inside_a_batch() {
     let server = RedisServer::start();
-    let mux = connect(&server).await;
+    let mux = server.connect("").await;
     let db = Arc::new(mux.database(0));
     let mut tasks = Vec::new();
     for task in 0..16 {
@@ -98,7 +92,7 @@ async fn no_other_callers_command_lands_inside_a_batch() {
 #[tokio::test]
 async fn a_refused_command_fails_the_batch_before_anything_is_sent() {
     let server = RedisServer::start();
-    let mux = connect(&server).await;
+    let mux = server.connect("").await;
     let db = mux.database(0);
     let mut batch = db.batch();
     let _ = batch.queue::<Option<String>>(Cmd::new("GET").key("k"));
@@ -116,7 +110,7 @@ async fn a_refused_command_fails_the_batch_before_anything_is_sent() {
 #[tokio::test]
 async fn handles_belong_to_their_batch_and_batches_run_in_their_database() {
     let server = RedisServer::start();
-    let mux = connect(&server).await;
+    let mux = server.connect("").await;
     let db3 = mux.database(3);
 
     let mut first = db3.batch();

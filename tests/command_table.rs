@@ -26,7 +26,7 @@ use std::path::PathBuf;
 
 use redmux::prelude::*;
 use redmux::table::{self, AclCategories, CommandInfo, Flags, KeySpecFlags};
-use redmux::{Multiplexer, Value};
+use redmux::Value;
 use serde_json::{Map, Value as Json};
 use support::RedisServer;
 
@@ -39,12 +39,6 @@ fn path(relative: &str) -> PathBuf {
 
 fn regenerating() -> bool {
     std::env::var("REDMUX_REGENERATE").is_ok_and(|v| v == "1")
-}
-
-async fn connect(server: &RedisServer, protocol: &str) -> Multiplexer {
-    Multiplexer::connect(format!("{},protocol={protocol}", server.addr()).as_str())
-        .await
-        .expect("connect")
 }
 
 // ----- server → JSON -------------------------------------------------------
@@ -134,7 +128,7 @@ fn info_entry(entry: &Value, docs: &Json) -> (String, Json) {
 
 /// The server's description of itself, normalised.
 async fn dump_from_server(server: &RedisServer) -> Json {
-    let mux = connect(server, "resp3").await;
+    let mux = server.connect(",protocol=resp3").await;
     let db = mux.database(0);
     let info: Value = db.execute("COMMAND", ["INFO"]).await.expect("COMMAND INFO");
     let docs: Value = db.execute("COMMAND", ["DOCS"]).await.expect("COMMAND DOCS");
@@ -634,7 +628,10 @@ fn same_info(parsed: &CommandInfo, table: &CommandInfo) -> Result<(), String> {
 
 async fn parsed_info_matches_the_table(protocol: &str) {
     let server = RedisServer::start();
-    let db = connect(&server, protocol).await.database(0);
+    let db = server
+        .connect(&format!(",protocol={protocol}"))
+        .await
+        .database(0);
     let reply: Value = db.execute("COMMAND", ["INFO"]).await.expect("COMMAND INFO");
     let Value::Array(entries) = reply else {
         panic!("COMMAND INFO is not an array")

@@ -13,16 +13,10 @@ use redmux::prelude::*;
 use redmux::{Config, ErrorKind, Multiplexer, SetOptions, Value};
 use support::RedisServer;
 
-async fn connect(server: &RedisServer) -> Multiplexer {
-    Multiplexer::connect(server.addr().as_str())
-        .await
-        .expect("connect")
-}
-
 #[tokio::test]
 async fn basic_commands_round_trip() {
     let server = RedisServer::start();
-    let mux = connect(&server).await;
+    let mux = server.connect("").await;
     let db = mux.database(0);
 
     assert!(db.set("k", "v").await.unwrap());
@@ -55,7 +49,7 @@ async fn basic_commands_round_trip() {
 #[tokio::test]
 async fn set_options_are_sent() {
     let server = RedisServer::start();
-    let db = connect(&server).await.database(0);
+    let db = server.connect("").await.database(0);
     assert!(db
         .set_with(
             "lock",
@@ -84,7 +78,7 @@ async fn set_options_are_sent() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_caller_gets_its_own_reply_under_load() {
     let server = RedisServer::start();
-    let mux = connect(&server).await;
+    let mux = server.connect("").await;
     let mut tasks = Vec::new();
     for task in 0..1000u32 {
         let db = mux.database(0);
@@ -122,7 +116,7 @@ async fn every_caller_gets_its_own_reply_under_load() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancellation_storm_does_not_shift_replies() {
     let server = RedisServer::start();
-    let mux = connect(&server).await;
+    let mux = server.connect("").await;
     let db = mux.database(0);
     // A large value makes some replies slow enough for tiny timeouts to fire.
     db.set("big", vec![b'x'; 512 * 1024]).await.unwrap();
@@ -186,7 +180,7 @@ async fn cancellation_storm_does_not_shift_replies() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fire_and_forget_incrs_all_land() {
     let server = RedisServer::start();
-    let mux = connect(&server).await;
+    let mux = server.connect("").await;
     let db = mux.database(0);
     for _ in 0..100_000 {
         db.incr("ff").fire_and_forget().unwrap();
@@ -197,7 +191,7 @@ async fn fire_and_forget_incrs_all_land() {
 #[tokio::test]
 async fn blocking_and_admin_commands_are_refused_before_sending() {
     let server = RedisServer::start();
-    let mux = connect(&server).await;
+    let mux = server.connect("").await;
     let db = mux.database(0);
     for (name, args) in [
         ("BLPOP", vec!["q", "0"]),
@@ -282,7 +276,7 @@ async fn admin_commands_run_with_allow_admin() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_commands_share_each_write() {
     let server = RedisServer::start();
-    let mux = connect(&server).await;
+    let mux = server.connect("").await;
     let before = mux.stats();
     let mut tasks = Vec::new();
     for task in 0..1000u32 {
@@ -310,7 +304,7 @@ async fn many_commands_share_each_write() {
 #[tokio::test]
 async fn server_error_in_a_pipeline_does_not_shift_later_replies() {
     let server = RedisServer::start();
-    let db = connect(&server).await.database(0);
+    let db = server.connect("").await.database(0);
     db.execute::<(), _, _>("LPUSH", ["list", "x"])
         .await
         .unwrap();
@@ -331,7 +325,7 @@ async fn server_error_in_a_pipeline_does_not_shift_later_replies() {
 #[tokio::test]
 async fn type_mismatch_is_a_clear_error() {
     let server = RedisServer::start();
-    let db = connect(&server).await.database(0);
+    let db = server.connect("").await.database(0);
     db.set("s", "abc").await.unwrap();
     let err = db.get::<i64>("s").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::TypeConversion);
@@ -344,7 +338,7 @@ async fn type_mismatch_is_a_clear_error() {
 #[tokio::test]
 async fn databases_switch_with_select_per_command() {
     let server = RedisServer::start();
-    let mux = connect(&server).await;
+    let mux = server.connect("").await;
     let (db0, db3) = (mux.database(0), mux.database(3));
     db3.set("k", "three").await.unwrap();
     let (zero, three, zero_again) = tokio::join!(
@@ -384,7 +378,7 @@ async fn databases_switch_with_select_per_command() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn database_switches_are_pipelined_and_every_reply_lands_in_its_database() {
     let server = RedisServer::start();
-    let mux = connect(&server).await;
+    let mux = server.connect("").await;
     let mut tasks = Vec::new();
     for t in 0..32u32 {
         let db = mux.database(if t % 4 == 0 { 2 } else { 0 });
@@ -598,7 +592,7 @@ async fn bad_configuration_is_a_config_error() {
 #[tokio::test]
 async fn close_answers_in_flight_then_refuses_new_commands() {
     let server = RedisServer::start();
-    let mux = connect(&server).await;
+    let mux = server.connect("").await;
     let db = mux.database(0);
     let calls: Vec<_> = (0..100)
         .map(|i| std::future::IntoFuture::into_future(db.incr(format!("c{i}"))))
@@ -624,7 +618,7 @@ async fn close_answers_in_flight_then_refuses_new_commands() {
 async fn dropping_the_last_handle_closes_the_connection() {
     let server = RedisServer::start();
     let baseline = server.info_field("clients", "connected_clients");
-    let mux = connect(&server).await;
+    let mux = server.connect("").await;
     mux.database(0).ping().await.unwrap();
     assert_eq!(
         server.info_field("clients", "connected_clients"),
@@ -645,7 +639,7 @@ async fn dropping_the_last_handle_closes_the_connection() {
 #[tokio::test]
 async fn commands_of_one_caller_arrive_in_order() {
     let server = RedisServer::start();
-    let db = connect(&server).await.database(0);
+    let db = server.connect("").await.database(0);
     let calls: Vec<_> = (0..1000)
         .map(|i| {
             std::future::IntoFuture::into_future(
@@ -665,7 +659,7 @@ async fn commands_of_one_caller_arrive_in_order() {
 #[tokio::test]
 async fn command_info_and_keys_come_from_the_table_and_the_server() {
     let server = RedisServer::start();
-    let db = connect(&server).await.database(0);
+    let db = server.connect("").await.database(0);
     let before = server.command_calls("command|info");
     let info = db.command_info("ZUNIONSTORE").await.unwrap();
     assert_eq!(info.name(), "zunionstore");

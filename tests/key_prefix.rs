@@ -12,16 +12,10 @@ use redmux::prelude::*;
 use redmux::{ErrorKind, ScanOptions, SetOptions, StreamKeyEntries, XReadGroupOptions};
 use support::RedisServer;
 
-async fn connect(server: &RedisServer, protocol: &str) -> Multiplexer {
-    Multiplexer::connect(format!("{},protocol={protocol}", server.addr()).as_str())
-        .await
-        .expect("connect")
-}
-
 #[tokio::test]
 async fn only_key_arguments_get_the_prefix() {
     let server = RedisServer::start();
-    let mux = connect(&server, "resp2").await;
+    let mux = server.connect(",protocol=resp2").await;
     let db = mux.database(0).with_key_prefix("t:42:");
     assert_eq!(db.key_prefix(), Some(&b"t:42:"[..]));
 
@@ -81,7 +75,7 @@ async fn only_key_arguments_get_the_prefix() {
 async fn keys_in_replies_come_back_without_the_prefix() {
     let server = RedisServer::start();
     for protocol in ["resp2", "resp3"] {
-        let mux = connect(&server, protocol).await;
+        let mux = server.connect(&format!(",protocol={protocol}")).await;
         server.command(&["FLUSHALL"]);
         let plain = mux.database(0);
         let db = plain.with_key_prefix("p*[");
@@ -159,7 +153,7 @@ async fn keys_in_replies_come_back_without_the_prefix() {
 #[tokio::test]
 async fn commands_whose_keys_cannot_be_found_are_refused_unsent() {
     let server = RedisServer::start();
-    let mux = connect(&server, "resp2").await;
+    let mux = server.connect(",protocol=resp2").await;
     let db = mux.database(0).with_key_prefix("t:");
     server.command(&["RPUSH", "t:l", "2", "1"]);
     let err = db

@@ -9,14 +9,8 @@ use std::collections::{HashMap, HashSet};
 
 use futures_util::{StreamExt, TryStreamExt};
 use redmux::prelude::*;
-use redmux::{Database, ErrorKind, KeyType, Multiplexer, ScanOptions};
+use redmux::{Database, ErrorKind, KeyType, ScanOptions};
 use support::RedisServer;
-
-async fn connect(server: &RedisServer, protocol: &str) -> Multiplexer {
-    Multiplexer::connect(format!("{},protocol={protocol}", server.addr()).as_str())
-        .await
-        .expect("connect")
-}
 
 /// Writes `count` string keys `prefix{i}` in batches of MSETs.
 async fn fill_strings(db: &Database, prefix: &str, count: usize) {
@@ -31,7 +25,7 @@ async fn fill_strings(db: &Database, prefix: &str, count: usize) {
 #[tokio::test]
 async fn scan_visits_every_key_exactly_once_in_pages() {
     let server = RedisServer::start();
-    let mux = connect(&server, "resp2").await;
+    let mux = server.connect(",protocol=resp2").await;
     let db = mux.database(0);
     fill_strings(&db, "key:", 2_500).await;
 
@@ -61,7 +55,7 @@ async fn scan_visits_every_key_exactly_once_in_pages() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_are_fetched_only_as_items_are_taken() {
     let server = RedisServer::start();
-    let mux = connect(&server, "resp2").await;
+    let mux = server.connect(",protocol=resp2").await;
     let db = mux.database(0);
     fill_strings(&db, "k", 1_000).await;
     let pause = || tokio::time::sleep(std::time::Duration::from_millis(100));
@@ -95,7 +89,7 @@ async fn pages_are_fetched_only_as_items_are_taken() {
 #[tokio::test]
 async fn match_and_type_filter_the_keys() {
     let server = RedisServer::start();
-    let mux = connect(&server, "resp2").await;
+    let mux = server.connect(",protocol=resp2").await;
     let db = mux.database(0);
     fill_strings(&db, "user:", 200).await;
     fill_strings(&db, "other:", 200).await;
@@ -129,7 +123,7 @@ async fn match_and_type_filter_the_keys() {
 async fn member_scans_return_every_member_as_typed_items() {
     let server = RedisServer::start();
     for protocol in ["resp2", "resp3"] {
-        let mux = connect(&server, protocol).await;
+        let mux = server.connect(&format!(",protocol={protocol}")).await;
         let db = mux.database(0);
         let (h, s, z) = (
             format!("{protocol}:h"),
@@ -191,7 +185,7 @@ async fn member_scans_return_every_member_as_typed_items() {
 #[tokio::test]
 async fn errors_end_the_stream() {
     let server = RedisServer::start();
-    let mux = connect(&server, "resp2").await;
+    let mux = server.connect(",protocol=resp2").await;
     let db = mux.database(0);
     assert!(db.set("text", "v").await.expect("SET"));
 

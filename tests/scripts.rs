@@ -7,16 +7,10 @@ use redmux::prelude::*;
 use redmux::{ErrorKind, Script};
 use support::RedisServer;
 
-async fn connect(server: &RedisServer) -> Multiplexer {
-    Multiplexer::connect(server.addr().as_str())
-        .await
-        .expect("connect")
-}
-
 #[tokio::test]
 async fn a_script_survives_script_flush_and_is_sent_by_sha_when_cached() {
     let server = RedisServer::start();
-    let mux = connect(&server).await;
+    let mux = server.connect("").await;
     let db = mux.database(0);
     let add = Script::new("return redis.call('INCRBY', KEYS[1], ARGV[1])");
     assert_eq!(add.sha1().len(), 40);
@@ -43,7 +37,7 @@ async fn a_script_survives_script_flush_and_is_sent_by_sha_when_cached() {
 #[tokio::test]
 async fn no_script_cache_sends_eval_and_read_only_scripts_cannot_write() {
     let server = RedisServer::start();
-    let mux = connect(&server).await;
+    let mux = server.connect("").await;
     let db = mux.database(0);
     let echo = Script::new("return ARGV[1]");
     let v: String = echo
@@ -77,7 +71,7 @@ async fn no_script_cache_sends_eval_and_read_only_scripts_cannot_write() {
 #[tokio::test]
 async fn scripts_take_the_key_prefix_on_keys_only_and_queue_in_batches() {
     let server = RedisServer::start();
-    let mux = connect(&server).await;
+    let mux = server.connect("").await;
     let db = mux.database(0).with_key_prefix("p:");
     let set = Script::new("redis.call('SET', KEYS[1], ARGV[1]) return KEYS[1]");
     let key: String = set.run(&db, ["k"], ["k"]).await.unwrap();

@@ -11,17 +11,11 @@ use redmux::prelude::*;
 use redmux::{Compare, ErrorKind, Value};
 use support::RedisServer;
 
-async fn connect(server: &RedisServer, protocol: &str) -> Multiplexer {
-    Multiplexer::connect(format!("{},protocol={protocol}", server.addr()).as_str())
-        .await
-        .expect("connect")
-}
-
 #[tokio::test]
 async fn an_unconditional_transaction_commits_with_typed_replies() {
     let server = RedisServer::start();
     for protocol in ["resp2", "resp3"] {
-        let mux = connect(&server, protocol).await;
+        let mux = server.connect(&format!(",protocol={protocol}")).await;
         let db = mux.database(0);
         db.del("tx:n").await.unwrap();
         let mut tx = db.transaction();
@@ -41,7 +35,7 @@ async fn an_unconditional_transaction_commits_with_typed_replies() {
 #[tokio::test]
 async fn a_failed_condition_runs_nothing_and_says_which() {
     let server = RedisServer::start();
-    let mux = connect(&server, "resp2").await;
+    let mux = server.connect(",protocol=resp2").await;
     let db = mux.database(0);
     db.set("tx:exists", "1").await.unwrap();
     let mut tx = db.transaction();
@@ -68,7 +62,7 @@ async fn a_failed_condition_runs_nothing_and_says_which() {
 async fn every_condition_kind_holds_and_fails_as_documented() {
     let server = RedisServer::start();
     for protocol in ["resp2", "resp3"] {
-        let mux = connect(&server, protocol).await;
+        let mux = server.connect(&format!(",protocol={protocol}")).await;
         let db = mux.database(0);
         for cmd in [
             vec!["FLUSHDB"],
@@ -180,7 +174,7 @@ async fn every_condition_kind_holds_and_fails_as_documented() {
 #[tokio::test]
 async fn check_and_set_under_contention_ends_with_the_exact_total() {
     let server = RedisServer::start();
-    let mux = connect(&server, "resp2").await;
+    let mux = server.connect(",protocol=resp2").await;
     let db = Arc::new(mux.database(0));
     db.set("cas", 0).await.unwrap();
     const TASKS: i64 = 16;
@@ -238,7 +232,7 @@ async fn check_and_set_under_contention_ends_with_the_exact_total() {
 #[tokio::test]
 async fn other_callers_cannot_break_or_enter_a_transaction() {
     let server = RedisServer::start();
-    let mux = connect(&server, "resp3").await;
+    let mux = server.connect(",protocol=resp3").await;
     let db = Arc::new(mux.database(0));
     for name in ["UNWATCH", "EXEC", "DISCARD", "MULTI"] {
         let err = db.execute::<(), &str, _>(name, []).await.unwrap_err();
@@ -287,7 +281,7 @@ async fn other_callers_cannot_break_or_enter_a_transaction() {
 #[tokio::test]
 async fn a_command_rejected_while_queueing_aborts_and_is_named() {
     let server = RedisServer::start();
-    let mux = connect(&server, "resp2").await;
+    let mux = server.connect(",protocol=resp2").await;
     let db = mux.database(0);
     let mut tx = db.transaction();
     let _ = tx.set("q:a", "1");
@@ -309,7 +303,7 @@ async fn a_command_rejected_while_queueing_aborts_and_is_named() {
 #[tokio::test]
 async fn a_prefixed_transaction_prefixes_commands_conditions_and_watches() {
     let server = RedisServer::start();
-    let mux = connect(&server, "resp2").await;
+    let mux = server.connect(",protocol=resp2").await;
     let db = mux.database(0).with_key_prefix("t1:");
     db.set("k", "v").await.unwrap();
     assert_eq!(server.command(&["GET", "t1:k"]), "v");

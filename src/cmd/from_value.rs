@@ -233,18 +233,22 @@ impl<T: FromValue + Eq + Hash, S: BuildHasher + Default> FromValue for HashSet<T
     }
 }
 
+/// `[k1, v1, k2, v2, …]` as `[(k1, v1), (k2, v2), …]` (a RESP2 map); an
+/// odd last element is dropped, so callers check the length first.
+pub(crate) fn pair_up(items: Vec<Value>) -> Vec<(Value, Value)> {
+    let mut out = Vec::with_capacity(items.len() / 2);
+    let mut it = items.into_iter();
+    while let (Some(k), Some(v)) = (it.next(), it.next()) {
+        out.push((k, v));
+    }
+    out
+}
+
 /// The key/value pairs of a map reply, or of a flat array `[k1, v1, k2, v2, ...]` (RESP2).
 fn pairs<M>(value: Value) -> Result<Vec<(Value, Value)>> {
     match value {
         Value::Map(pairs) => Ok(pairs),
-        Value::Array(items) if items.len() % 2 == 0 => {
-            let mut out = Vec::with_capacity(items.len() / 2);
-            let mut it = items.into_iter();
-            while let (Some(k), Some(v)) = (it.next(), it.next()) {
-                out.push((k, v));
-            }
-            Ok(out)
-        }
+        Value::Array(items) if items.len() % 2 == 0 => Ok(pair_up(items)),
         Value::Nil => Ok(Vec::new()),
         other => Err(mismatch::<M>(&other)),
     }

@@ -16,4 +16,5 @@ pub(crate) mod policy;
 pub use arg::ToArg;
 pub use command::Cmd;
 pub use flags::{CommandFlags, ReplicaPreference};
+pub(crate) use from_value::pair_up;
 pub use from_value::FromValue;

@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 
-use crate::cmd::{Cmd, FromValue, ToArg};
+use crate::cmd::{pair_up, Cmd, FromValue, ToArg};
 use crate::commands::{push_args, Commands, ADMIN, TYPED};
 use crate::error::{Error, Result};
 use crate::resp::Value;
@@ -21,14 +21,7 @@ use crate::resp::Value;
 pub(super) fn map_pairs(value: Value, wanted: &'static str) -> Result<Vec<(Value, Value)>> {
     match value {
         Value::Map(pairs) => Ok(pairs),
-        Value::Array(items) if items.len() % 2 == 0 => {
-            let mut out = Vec::with_capacity(items.len() / 2);
-            let mut it = items.into_iter();
-            while let (Some(k), Some(v)) = (it.next(), it.next()) {
-                out.push((k, v));
-            }
-            Ok(out)
-        }
+        Value::Array(items) if items.len() % 2 == 0 => Ok(pair_up(items)),
         Value::Array(items) => Err(Error::type_conversion(
             "array",
             wanted,

@@ -16,7 +16,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 
-use crate::cmd::{Cmd, FromValue, ToArg};
+use crate::cmd::{pair_up, Cmd, FromValue, ToArg};
 use crate::commands::{Commands, STREAMS_BACK, TYPED};
 use crate::error::{Error, Result};
 use crate::resp::Value;
@@ -331,14 +331,7 @@ fn conversion<T>(value: &Value, detail: &str) -> Error {
 fn field_pairs<T>(value: Value) -> Result<Vec<(Value, Value)>> {
     match value {
         Value::Map(pairs) => Ok(pairs),
-        Value::Array(items) if items.len() % 2 == 0 => {
-            let mut out = Vec::with_capacity(items.len() / 2);
-            let mut it = items.into_iter();
-            while let (Some(k), Some(v)) = (it.next(), it.next()) {
-                out.push((k, v));
-            }
-            Ok(out)
-        }
+        Value::Array(items) if items.len() % 2 == 0 => Ok(pair_up(items)),
         other => Err(conversion::<T>(
             &other,
             "expected a map or a flat array of pairs",

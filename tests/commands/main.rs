@@ -24,19 +24,15 @@ use support::RedisServer;
 /// A server and a multiplexer speaking `protocol` (`"resp2"` or `"resp3"`).
 pub async fn connect(protocol: &str) -> (RedisServer, Multiplexer) {
     let server = RedisServer::start();
-    let mux = Multiplexer::connect(format!("{},protocol={protocol}", server.addr()).as_str())
-        .await
-        .expect("connect");
+    let mux = server.connect(&format!(",protocol={protocol}")).await;
     (server, mux)
 }
 
 /// As [`connect`], with admin commands allowed.
 pub async fn connect_admin(protocol: &str) -> (RedisServer, Multiplexer) {
     let server = RedisServer::start();
-    let mux = Multiplexer::connect(
-        format!("{},protocol={protocol},allowAdmin=true", server.addr()).as_str(),
-    )
-    .await
-    .expect("connect");
+    let mux = server
+        .connect(&format!(",protocol={protocol},allowAdmin=true"))
+        .await;
     (server, mux)
 }

@@ -205,6 +205,16 @@ impl RedisServer {
         format!("127.0.0.1:{}", self.port)
     }
 
+    /// A multiplexer on this server's plain port; `options` are appended to
+    /// the address as they are (e.g. `",protocol=resp3"`, or `""`).
+    pub async fn connect(&self, options: &str) -> redmux::Multiplexer {
+        let config = format!("{}{options}", self.addr());
+        match redmux::Multiplexer::connect(config.as_str()).await {
+            Ok(mux) => mux,
+            Err(e) => panic!("connect with {config:?} failed: {e}"),
+        }
+    }
+
     /// Kills the process (SIGKILL) and waits for it.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
