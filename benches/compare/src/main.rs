@@ -42,6 +42,9 @@ static GLOBAL: alloc::Counting = alloc::Counting;
 
 pub const TASKS_FULL: [usize; 5] = [1, 8, 64, 512, 4096];
 
+/// A redis-benchmark reference's (test, size, pipeline).
+type RefKey = (&'static str, usize, u32);
+
 /// A redis-benchmark reference: `-c 1 -P pipeline -t test -d size`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Reference {
@@ -334,7 +337,7 @@ fn measure_all(o: &Options, args: &[String]) -> Results {
     // clients' runs at its first task count), so a noisy minute of the
     // shared machine does not decide them; the median is reported.
     let ref_secs = o.duration.as_secs_f64().min(2.0);
-    let mut ref_samples: Vec<((&'static str, usize, u32), Vec<f64>)> = Vec::new();
+    let mut ref_samples: Vec<(RefKey, Vec<f64>)> = Vec::new();
 
     let plan: Vec<(&Workload, usize, usize, usize)> = o
         .workloads

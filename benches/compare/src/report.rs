@@ -448,8 +448,11 @@ fn mixed_databases(out: &mut String, results: &Results, tasks: &[usize]) {
     out.push('\n');
 }
 
+/// A headline row: title, redis-benchmark -P 1 and -P 256, ops/s per client.
+type HeadlineRow = (String, Option<f64>, Option<f64>, Vec<Option<f64>>);
+
 fn headline(out: &mut String, results: &Results) {
-    let mut rows: Vec<(String, Option<f64>, Option<f64>, Vec<Option<f64>>)> = Vec::new();
+    let mut rows: Vec<HeadlineRow> = Vec::new();
     let max_tasks = results.tasks.iter().copied().max().unwrap_or(1);
     let mid_tasks = results
         .tasks

@@ -378,7 +378,7 @@ async fn measure<C: BenchClient>(client: C, spec: &Spec) -> Result<RunResult, St
             while !shared.stop.load(Relaxed) {
                 let index = (start_key + n as usize) % keys.len();
                 // Every 1000th reply of a task gets its whole content compared.
-                let full = n % 1000 == 0;
+                let full = n.is_multiple_of(1000);
                 let began = Instant::now();
                 let (outcome, large) = match kind {
                     Kind::Get | Kind::MixedDb => {
@@ -396,7 +396,7 @@ async fn measure<C: BenchClient>(client: C, spec: &Spec) -> Result<RunResult, St
                         rng ^= rng << 13;
                         rng ^= rng >> 7;
                         rng ^= rng << 17;
-                        if rng % HOL_EVERY == 0 {
+                        if rng.is_multiple_of(HOL_EVERY) {
                             let li = index % large_keys.len();
                             let r = c.get(&large_keys[li]).await;
                             (
