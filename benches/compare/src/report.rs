@@ -86,11 +86,16 @@ pub fn cell<'a>(
     tasks: usize,
     client: &str,
 ) -> Option<Cell<'a>> {
-    let runs: Vec<&RunResult> = results
-        .runs
-        .iter()
-        .filter(|r| r.workload == workload && r.tasks == tasks && r.client == client)
-        .collect();
+    cell_of(
+        results
+            .runs
+            .iter()
+            .filter(|r| r.workload == workload && r.tasks == tasks && r.client == client),
+    )
+}
+
+fn cell_of<'a>(runs: impl Iterator<Item = &'a RunResult>) -> Option<Cell<'a>> {
+    let runs: Vec<&RunResult> = runs.collect();
     if runs.is_empty() {
         return None;
     }
@@ -165,6 +170,25 @@ fn tasks_measured(results: &Results, workload: &str) -> Vec<usize> {
         .collect()
 }
 
+/// One row per task count: (task count, one cell per client).
+fn task_rows<'a>(
+    results: &'a Results,
+    workload: &str,
+    tasks: &[usize],
+) -> Vec<(String, Vec<Option<Cell<'a>>>)> {
+    tasks
+        .iter()
+        .map(|&t| {
+            let cells = results
+                .clients
+                .iter()
+                .map(|c| cell(results, workload, t, c))
+                .collect();
+            (t.to_string(), cells)
+        })
+        .collect()
+}
+
 /// A table with one row per task count and one column per client, each
 /// cell formatted by `f` (followed by a blank line).
 fn per_client_table(
@@ -174,15 +198,33 @@ fn per_client_table(
     tasks: &[usize],
     f: impl for<'a> Fn(&Cell<'a>) -> String,
 ) {
-    let _ = write!(out, "| tasks |");
+    client_table(
+        out,
+        results,
+        "tasks",
+        &task_rows(results, workload, tasks),
+        f,
+    );
+}
+
+/// A table with one column per client: `rows` are (first column, one cell
+/// per client), each cell formatted by `f` (followed by a blank line).
+fn client_table(
+    out: &mut String,
+    results: &Results,
+    first: &str,
+    rows: &[(String, Vec<Option<Cell>>)],
+    f: impl for<'a> Fn(&Cell<'a>) -> String,
+) {
+    let _ = write!(out, "| {first} |");
     for c in &results.clients {
         let _ = write!(out, " {c} |");
     }
     let _ = writeln!(out, "\n|---:|{}", "---:|".repeat(results.clients.len()));
-    for &t in tasks {
-        let _ = write!(out, "| {t} |");
-        for c in &results.clients {
-            let _ = write!(out, " {} |", cell_text(&cell(results, workload, t, c), &f));
+    for (label, cells) in rows {
+        let _ = write!(out, "| {label} |");
+        for c in cells {
+            let _ = write!(out, " {} |", cell_text(c, &f));
         }
         out.push('\n');
     }
@@ -358,48 +400,7 @@ pub fn render(results: &Results) -> String {
             out,
             "Batching and cost per command (three numbers: {names}):\n"
         );
-        let _ = writeln!(
-            out,
-            "| tasks | redmux cmds/write | server cmds/read | allocs/op | CPU µs/op | peak RSS MiB |\n|---:|---:|---:|---:|---:|---:|"
-        );
-        for &t in &tasks {
-            let cells: Vec<Option<Cell>> = results
-                .clients
-                .iter()
-                .map(|c| cell(results, id, t, c))
-                .collect();
-            let three = |f: &dyn Fn(&Cell) -> String| -> String {
-                cells
-                    .iter()
-                    .map(|c| {
-                        let s = cell_text(c, |c| f(c));
-                        if s.is_empty() {
-                            "–".to_owned()
-                        } else {
-                            s
-                        }
-                    })
-                    .collect::<Vec<_>>()
-                    .join(" / ")
-            };
-            let redmux_cpw = results
-                .clients
-                .iter()
-                .position(|c| c == "redmux")
-                .and_then(|i| cells[i].as_ref())
-                .and_then(|c| c.med_opt(|r| r.cmds_per_write))
-                .map(num)
-                .unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "| {t} | {redmux_cpw} | {} | {} | {} | {} |",
-                three(&|c| num(c.med(|r| r.server_cmds_per_read))),
-                three(&|c| num(c.med(|r| r.allocs_per_op))),
-                three(&|c| num(c.med(|r| r.cpu_us_per_op))),
-                three(&|c| format!("{:.0}", c.med(|r| r.peak_rss_mib))),
-            );
-        }
-        out.push('\n');
+        cost_table(&mut out, results, "tasks", &task_rows(results, id, &tasks));
     }
 
     if !failed.is_empty() {
@@ -418,6 +419,53 @@ pub fn render(results: &Results) -> String {
         out.push('\n');
     }
     out
+}
+
+/// The batching and cost table: `rows` are (first column, one cell per
+/// client), each column but the first two holding one number per client.
+fn cost_table(
+    out: &mut String,
+    results: &Results,
+    first: &str,
+    rows: &[(String, Vec<Option<Cell>>)],
+) {
+    let _ = writeln!(
+        out,
+        "| {first} | redmux cmds/write | server cmds/read | allocs/op | CPU µs/op | peak RSS MiB |\n|---:|---:|---:|---:|---:|---:|"
+    );
+    for (label, cells) in rows {
+        let three = |f: &dyn Fn(&Cell) -> String| -> String {
+            cells
+                .iter()
+                .map(|c| {
+                    let s = cell_text(c, |c| f(c));
+                    if s.is_empty() {
+                        "–".to_owned()
+                    } else {
+                        s
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" / ")
+        };
+        let redmux_cpw = results
+            .clients
+            .iter()
+            .position(|c| c == "redmux")
+            .and_then(|i| cells[i].as_ref())
+            .and_then(|c| c.med_opt(|r| r.cmds_per_write))
+            .map(num)
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "| {label} | {redmux_cpw} | {} | {} | {} | {} |",
+            three(&|c| num(c.med(|r| r.server_cmds_per_read))),
+            three(&|c| num(c.med(|r| r.allocs_per_op))),
+            three(&|c| num(c.med(|r| r.cpu_us_per_op))),
+            three(&|c| format!("{:.0}", c.med(|r| r.peak_rss_mib))),
+        );
+    }
+    out.push('\n');
 }
 
 /// The mixed-database workload against redmux's single-database GET 16 B

@@ -292,15 +292,22 @@ struct Shared {
     error: Mutex<Option<String>>,
 }
 
+/// 1 ns .. 60 s, 3 significant digits.
+fn histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("histogram")
+}
+
 fn histograms(n: usize) -> Vec<Padded<Mutex<Histogram<u64>>>> {
-    // 1 ns .. 60 s, 3 significant digits.
-    (0..n)
-        .map(|_| {
-            Padded(Mutex::new(
-                Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("histogram"),
-            ))
-        })
-        .collect()
+    (0..n).map(|_| Padded(Mutex::new(histogram()))).collect()
+}
+
+/// The shards of a run merged into one histogram.
+fn merge(shards: &[Padded<Mutex<Histogram<u64>>>]) -> Histogram<u64> {
+    let mut h = histogram();
+    for s in shards {
+        h.add(&*s.0.lock().unwrap()).expect("same bounds");
+    }
+    h
 }
 
 struct Snap {
@@ -526,13 +533,6 @@ async fn measure<C: BenchClient>(client: C, spec: &Spec) -> Result<RunResult, St
             "the client counted {ops} operations but the server processed only {server_cmds} commands"
         ));
     }
-    let merge = |shards: &[Padded<Mutex<Histogram<u64>>>]| {
-        let mut h = Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("histogram");
-        for s in shards {
-            h.add(&*s.0.lock().unwrap()).expect("same bounds");
-        }
-        h
-    };
     let small = merge(&shared.small);
     let large = merge(&shared.large);
     let us = |h: &Histogram<u64>, q: f64| h.value_at_quantile(q) as f64 / 1000.0;
