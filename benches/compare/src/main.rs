@@ -252,22 +252,29 @@ fn main() {
                 Err(e) => eprintln!("warning: chart {} not drawn: {e}", path.display()),
             }
         }
+        if let Some((file, title)) = openloop_chart(&results) {
+            let path = root.join("docs/img").join(file);
+            match chart::p99_chart(&path, &title, &results) {
+                Ok(()) => eprintln!("chart: {}", path.display()),
+                Err(e) => eprintln!("warning: chart {} not drawn: {e}", path.display()),
+            }
+        }
         eprintln!("wrote {}", root.join("docs/BENCHMARKS.md").display());
+    }
+}
+
+/// The file-name suffix and title words of this runtime's charts.
+fn chart_runtime(results: &Results) -> (&'static str, &'static str) {
+    if results.current_thread {
+        ("_current_thread", "current-thread runtime")
+    } else {
+        ("", "multi-thread runtime, 2 workers")
     }
 }
 
 /// (file, title, workload, redis-benchmark test, size) of each chart.
 pub fn charts(results: &Results) -> Vec<(String, String, &'static str, &'static str, usize)> {
-    let suffix = if results.current_thread {
-        "_current_thread"
-    } else {
-        ""
-    };
-    let rt = if results.current_thread {
-        "current-thread runtime"
-    } else {
-        "multi-thread runtime, 2 workers"
-    };
+    let (suffix, rt) = chart_runtime(results);
     [
         ("get16", "get", 16, "GET 16 B"),
         ("set1k", "set", 1024, "SET 1 KB"),
@@ -284,6 +291,17 @@ pub fn charts(results: &Results) -> Vec<(String, String, &'static str, &'static 
         )
     })
     .collect()
+}
+
+/// (file, title) of the open loop's p99-by-rate chart, if it was run.
+pub fn openloop_chart(results: &Results) -> Option<(String, String)> {
+    let (suffix, rt) = chart_runtime(results);
+    results.workloads.iter().any(|w| w == "openloop").then(|| {
+        (
+            format!("openloop_p99{suffix}.png"),
+            format!("Open loop, GET 16 B: p99 latency at fixed offered rates ({rt})"),
+        )
+    })
 }
 
 /// The mixed-database workload is reported as a ratio to redmux's GET 16 B,

@@ -546,6 +546,9 @@ fn open_loop(out: &mut String, results: &Results, w: &workload::Workload) {
         crate::openloop::HELD_SHARE * 100.0,
         crate::openloop::BACKLOG_CAP_SECS
     );
+    if let Some((file, _)) = crate::openloop_chart(results) {
+        let _ = writeln!(out, "![p99 latency by offered rate](img/{file})\n");
+    }
     let row_cells = |rate: u64| -> Vec<Option<Cell>> {
         results
             .clients
