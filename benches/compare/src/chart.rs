@@ -1,4 +1,5 @@
-//! PNG charts of ops/s by task count, drawn with plotters' bitmap backend.
+//! PNG charts of ops/s by task count, and of the open loop's p99 latency by
+//! offered rate, drawn with plotters' bitmap backend.
 //!
 //! Text goes through plotters' pure-Rust `ab_glyph` renderer, which needs a
 //! TTF file: the first of `REDMUX_BENCH_FONT`, DejaVu Sans (Debian's
@@ -137,6 +138,103 @@ pub fn ops_chart(
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], style));
         chart
             .draw_series(pts.iter().map(|&p| Circle::new(p, 5, color.filled())))
+            .map_err(e)?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .label_font((FONT, 15))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.4))
+        .draw()
+        .map_err(e)?;
+    root.present().map_err(e)?;
+    Ok(())
+}
+
+/// The open loop's p99 latency (from the scheduled start) against the
+/// offered rate, log-log, one line per client; a hollow marker is a rate
+/// the client did not hold.
+pub fn p99_chart(path: &Path, title: &str, results: &Results) -> Result<(), String> {
+    register_font()?;
+    let rates = report::rates_measured(results);
+    // Per client: (offered rate, p99 µs, held) at each rate.
+    type Points = Vec<(f64, f64, bool)>;
+    let series: Vec<(String, Points)> = results
+        .clients
+        .iter()
+        .map(|c| {
+            let pts = rates
+                .iter()
+                .filter_map(|&rate| {
+                    let cell = report::open_cell(results, rate, c).filter(|c| !c.ok.is_empty())?;
+                    let p99 = cell.med(|r| r.p99_us);
+                    (p99 > 0.0).then(|| (rate as f64, p99, report::held(&cell)))
+                })
+                .collect();
+            (c.clone(), pts)
+        })
+        .collect();
+    let all: Vec<f64> = series
+        .iter()
+        .flat_map(|s| s.1.iter().map(|p| p.1))
+        .collect();
+    if all.is_empty() {
+        return Err("no data".to_owned());
+    }
+    let ymin = all.iter().copied().fold(f64::MAX, f64::min) / 1.6;
+    let ymax = all.iter().copied().fold(f64::MIN, f64::max) * 2.5;
+    let xs: Vec<f64> = rates.iter().map(|&r| r as f64).collect();
+    let xmin = xs.iter().copied().fold(f64::MAX, f64::min) / 1.4;
+    let xmax = xs.iter().copied().fold(f64::MIN, f64::max) * 1.4;
+
+    let root = BitMapBackend::new(path, (1000, 620)).into_drawing_area();
+    let e = |e: DrawingAreaErrorKind<_>| e.to_string();
+    root.fill(&WHITE).map_err(e)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, (FONT, 22))
+        .margin(14)
+        .x_label_area_size(48)
+        .y_label_area_size(90)
+        .build_cartesian_2d(
+            (xmin..xmax).log_scale().with_key_points(xs.clone()),
+            (ymin..ymax).log_scale(),
+        )
+        .map_err(e)?;
+    chart
+        .configure_mesh()
+        .x_desc("offered rate, requests/s (log scale); hollow marker: rate not held")
+        .y_desc("p99 latency from the scheduled start, µs (log scale)")
+        .x_label_formatter(&|x| report::thousands(*x))
+        .y_label_formatter(&|y| report::thousands(*y))
+        .label_style((FONT, 15))
+        .axis_desc_style((FONT, 16))
+        .light_line_style(WHITE.mix(0.0))
+        .draw()
+        .map_err(e)?;
+    for (i, (name, pts)) in series.iter().enumerate() {
+        let color = COLORS[i % COLORS.len()];
+        let style = ShapeStyle::from(&color).stroke_width(3);
+        chart
+            .draw_series(LineSeries::new(pts.iter().map(|p| (p.0, p.1)), style))
+            .map_err(e)?
+            .label(name.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], style));
+        chart
+            .draw_series(pts.iter().map(|&(x, y, held)| {
+                if held {
+                    Circle::new((x, y), 5, color.filled())
+                } else {
+                    Circle::new((x, y), 7, WHITE.filled())
+                }
+            }))
+            .map_err(e)?;
+        chart
+            .draw_series(
+                pts.iter()
+                    .filter(|p| !p.2)
+                    .map(|&(x, y, _)| Circle::new((x, y), 7, color.stroke_width(3))),
+            )
             .map_err(e)?;
     }
     chart

@@ -178,9 +178,11 @@ impl Fred {
             default_command_timeout: Duration::from_secs(30),
             ..Default::default()
         };
-        let mut connection = ConnectionConfig::default();
-        connection.tcp = TcpConfig {
-            nodelay: Some(true),
+        let connection = ConnectionConfig {
+            tcp: TcpConfig {
+                nodelay: Some(true),
+                ..Default::default()
+            },
             ..Default::default()
         };
         let client = Client::new(config, Some(perf), Some(connection), None);

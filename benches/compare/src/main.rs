@@ -4,8 +4,8 @@
 //!
 //! ```text
 //! compare [--quick] [--current-thread] [--rounds N] [--duration SECS]
-//!         [--workloads get16,set1k,...] [--tasks 1,64,...] [--clients redmux,fred]
-//!         [--write-docs | --no-write-docs] [--from-json FILE]
+//!         [--workloads get16,set1k,...] [--tasks 1,64,...] [--rates 10k,50k,...]
+//!         [--clients redmux,fred] [--write-docs | --no-write-docs] [--from-json FILE]
 //! ```
 //!
 //! Every measured run is a child process of this binary (`--single ...`)
@@ -14,7 +14,9 @@
 //! allocator or runtime. Runs are interleaved: for each workload and task
 //! count, round after round, the three clients take turns, the order rotated
 //! each round, so a slow period of the shared machine hits all of them; the
-//! report gives the median over rounds of every metric.
+//! report gives the median over rounds of every metric. The open-loop
+//! workload (src/openloop.rs) runs the same way, with offered rates
+//! (`--rates`) in place of task counts.
 //!
 //! See docs/BENCHMARKS.md for the results and how to read them, and
 //! scripts/bench.sh for the one command that runs everything.
@@ -22,6 +24,7 @@
 mod alloc;
 mod chart;
 mod clients;
+mod openloop;
 mod report;
 mod server;
 mod sys;
@@ -41,6 +44,9 @@ use workload::{Kind, RunResult, Spec, Workload, WORKLOADS};
 static GLOBAL: alloc::Counting = alloc::Counting;
 
 pub const TASKS_FULL: [usize; 5] = [1, 8, 64, 512, 4096];
+
+/// A redis-benchmark reference's (test, size, pipeline).
+type RefKey = (&'static str, usize, u32);
 
 /// A redis-benchmark reference: `-c 1 -P pipeline -t test -d size`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -65,6 +71,10 @@ pub struct Results {
     pub machine: sys::Machine,
     pub workloads: Vec<String>,
     pub tasks: Vec<usize>,
+    /// Offered rates of the open-loop workload, requests/s (absent from
+    /// results saved before it existed).
+    #[serde(default)]
+    pub rates: Vec<u64>,
     pub clients: Vec<String>,
     pub references: Vec<Reference>,
     pub runs: Vec<RunResult>,
@@ -79,6 +89,7 @@ struct Options {
     warmup: Duration,
     workloads: Vec<&'static Workload>,
     tasks: Vec<usize>,
+    rates: Vec<u64>,
     clients: Vec<String>,
     write_docs: bool,
     from_json: Option<PathBuf>,
@@ -87,8 +98,9 @@ struct Options {
 fn usage() -> ! {
     eprintln!(
         "usage: compare [--quick] [--current-thread] [--rounds N] [--duration SECS]\n\
-         \x20              [--workloads ID,..] [--tasks N,..] [--clients NAME,..]\n\
+         \x20              [--workloads ID,..] [--tasks N,..] [--rates N,..] [--clients NAME,..]\n\
          \x20              [--write-docs|--no-write-docs] [--from-json FILE]\n\
+         rates: requests/s of the openloop workload, e.g. 10000 or 10k\n\
          workloads: {}\nclients: {}",
         WORKLOADS
             .iter()
@@ -107,6 +119,21 @@ fn list<T: std::str::FromStr>(s: &str) -> Vec<T> {
         .collect()
 }
 
+/// Offered rates: `10000` or `10k`.
+fn rates(s: &str) -> Vec<u64> {
+    s.split(',')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let p = p.trim();
+            let rate = match p.strip_suffix(['k', 'K']) {
+                Some(k) => k.parse::<f64>().map(|k| (k * 1000.0).round() as u64),
+                None => p.parse::<f64>().map(|r| r.round() as u64),
+            };
+            rate.ok().filter(|&r| r > 0).unwrap_or_else(|| usage())
+        })
+        .collect()
+}
+
 fn parse_options(args: &[String]) -> Options {
     let quick = args.iter().any(|a| a == "--quick");
     let mut o = Options {
@@ -116,7 +143,7 @@ fn parse_options(args: &[String]) -> Options {
         duration: Duration::from_secs(if quick { 1 } else { 3 }),
         warmup: Duration::ZERO,
         workloads: if quick {
-            ["get16", "get16db", "set1k", "hol"]
+            ["get16", "get16db", "set1k", "hol", "openloop"]
                 .iter()
                 .filter_map(|id| workload::workload(id))
                 .collect()
@@ -127,6 +154,11 @@ fn parse_options(args: &[String]) -> Options {
             vec![1, 64, 4096]
         } else {
             TASKS_FULL.to_vec()
+        },
+        rates: if quick {
+            openloop::RATES_QUICK.to_vec()
+        } else {
+            openloop::RATES_FULL.to_vec()
         },
         clients: CLIENTS.iter().map(|c| c.to_string()).collect(),
         write_docs: !quick,
@@ -149,6 +181,7 @@ fn parse_options(args: &[String]) -> Options {
                     .collect()
             }
             "--tasks" => o.tasks = list(&value()),
+            "--rates" => o.rates = rates(&value()),
             "--clients" => {
                 o.clients = list(&value());
                 if o.clients.iter().any(|c| !CLIENTS.contains(&c.as_str())) {
@@ -219,22 +252,29 @@ fn main() {
                 Err(e) => eprintln!("warning: chart {} not drawn: {e}", path.display()),
             }
         }
+        if let Some((file, title)) = openloop_chart(&results) {
+            let path = root.join("docs/img").join(file);
+            match chart::p99_chart(&path, &title, &results) {
+                Ok(()) => eprintln!("chart: {}", path.display()),
+                Err(e) => eprintln!("warning: chart {} not drawn: {e}", path.display()),
+            }
+        }
         eprintln!("wrote {}", root.join("docs/BENCHMARKS.md").display());
+    }
+}
+
+/// The file-name suffix and title words of this runtime's charts.
+fn chart_runtime(results: &Results) -> (&'static str, &'static str) {
+    if results.current_thread {
+        ("_current_thread", "current-thread runtime")
+    } else {
+        ("", "multi-thread runtime, 2 workers")
     }
 }
 
 /// (file, title, workload, redis-benchmark test, size) of each chart.
 pub fn charts(results: &Results) -> Vec<(String, String, &'static str, &'static str, usize)> {
-    let suffix = if results.current_thread {
-        "_current_thread"
-    } else {
-        ""
-    };
-    let rt = if results.current_thread {
-        "current-thread runtime"
-    } else {
-        "multi-thread runtime, 2 workers"
-    };
+    let (suffix, rt) = chart_runtime(results);
     [
         ("get16", "get", 16, "GET 16 B"),
         ("set1k", "set", 1024, "SET 1 KB"),
@@ -251,6 +291,17 @@ pub fn charts(results: &Results) -> Vec<(String, String, &'static str, &'static 
         )
     })
     .collect()
+}
+
+/// (file, title) of the open loop's p99-by-rate chart, if it was run.
+pub fn openloop_chart(results: &Results) -> Option<(String, String)> {
+    let (suffix, rt) = chart_runtime(results);
+    results.workloads.iter().any(|w| w == "openloop").then(|| {
+        (
+            format!("openloop_p99{suffix}.png"),
+            format!("Open loop, GET 16 B: p99 latency at fixed offered rates ({rt})"),
+        )
+    })
 }
 
 /// The mixed-database workload is reported as a ratio to redmux's GET 16 B,
@@ -299,6 +350,15 @@ fn tasks_for(w: &Workload, tasks: &[usize]) -> Vec<usize> {
         .collect()
 }
 
+/// What a workload's runs vary: task counts, or offered rates (requests/s)
+/// for the open loop.
+fn levels_for(w: &Workload, o: &Options) -> Vec<usize> {
+    match w.kind {
+        Kind::OpenLoop => o.rates.iter().map(|&r| r as usize).collect(),
+        _ => tasks_for(w, &o.tasks),
+    }
+}
+
 fn fmt_duration(secs: f64) -> String {
     let s = secs.max(0.0) as u64;
     if s >= 60 {
@@ -317,10 +377,15 @@ fn measure_all(o: &Options, args: &[String]) -> Results {
     });
     let port = server.port;
     eprintln!(
-        "redis-server {} on 127.0.0.1:{port}; {} workloads x {:?} tasks x {} clients x {} rounds of {:.1} s (+{:.2} s warm-up), {} runtime",
+        "redis-server {} on 127.0.0.1:{port}; {} workloads x {:?} tasks{} x {} clients x {} rounds of {:.1} s (+{:.2} s warm-up), {} runtime",
         machine.redis_server,
         o.workloads.len(),
         o.tasks,
+        if o.workloads.iter().any(|w| w.kind == Kind::OpenLoop) {
+            format!(" (open loop: {:?} requests/s)", o.rates)
+        } else {
+            String::new()
+        },
         o.clients.len(),
         o.rounds,
         o.duration.as_secs_f64(),
@@ -334,13 +399,13 @@ fn measure_all(o: &Options, args: &[String]) -> Results {
     // clients' runs at its first task count), so a noisy minute of the
     // shared machine does not decide them; the median is reported.
     let ref_secs = o.duration.as_secs_f64().min(2.0);
-    let mut ref_samples: Vec<((&'static str, usize, u32), Vec<f64>)> = Vec::new();
+    let mut ref_samples: Vec<(RefKey, Vec<f64>)> = Vec::new();
 
     let plan: Vec<(&Workload, usize, usize, usize)> = o
         .workloads
         .iter()
         .flat_map(|w| {
-            tasks_for(w, &o.tasks).into_iter().flat_map(move |t| {
+            levels_for(w, o).into_iter().flat_map(move |t| {
                 (0..o.rounds).flat_map(move |r| {
                     (0..o.clients.len())
                         .filter(move |&c| w.kind != Kind::MixedDb || c == 0)
@@ -362,7 +427,8 @@ fn measure_all(o: &Options, args: &[String]) -> Results {
     let runs_began = Instant::now();
     let mut populated = String::new();
     let redmux = "redmux".to_owned();
-    for (i, &(w, tasks, round, slot)) in plan.iter().enumerate() {
+    for (i, &(w, level, round, slot)) in plan.iter().enumerate() {
+        let open = w.kind == Kind::OpenLoop;
         if populated != w.id {
             workload::populate(&mut raw, w).unwrap_or_else(|e| panic!("populating {}: {e}", w.id));
             populated = w.id.to_owned();
@@ -370,10 +436,10 @@ fn measure_all(o: &Options, args: &[String]) -> Results {
         let reference_test = match w.kind {
             Kind::Get => Some("get"),
             Kind::Set => Some("set"),
-            Kind::Hol | Kind::MixedDb => None,
+            Kind::Hol | Kind::MixedDb | Kind::OpenLoop => None,
         };
         if let Some(test) =
-            reference_test.filter(|_| slot == 0 && tasks == tasks_for(w, &o.tasks)[0])
+            reference_test.filter(|_| slot == 0 && level == tasks_for(w, &o.tasks)[0])
         {
             for pipeline in [1u32, 256] {
                 if test == "get" {
@@ -413,30 +479,43 @@ fn measure_all(o: &Options, args: &[String]) -> Results {
         let spec = Spec {
             client: client.clone(),
             workload: w,
-            tasks,
+            tasks: if open { 0 } else { level },
             duration: o.duration,
             warmup: o.warmup,
             port,
             current_thread: o.current_thread,
             round,
+            rate: open.then_some(level as u64),
         };
         let result = run_child(&exe, &spec);
         let done = i + 1;
         let elapsed = runs_began.elapsed().as_secs_f64();
         let eta = elapsed / done as f64 * (total - done) as f64;
-        let line = match &result.error {
-            None => format!(
+        let line = match (&result.error, &result.open_loop) {
+            (None, Some(ol)) => format!(
+                "{:>12} ops/s  p50 {:>8.1} µs  p99 {:>9.1} µs  spawn lag p99 {:.1} µs{}",
+                report::thousands(ol.achieved),
+                result.p50_us,
+                result.p99_us,
+                ol.issue_lag_p99_us,
+                if ol.held { "" } else { "  NOT HELD" }
+            ),
+            (None, None) => format!(
                 "{:>12} ops/s  p50 {:>8.1} µs  p99 {:>9.1} µs",
                 report::thousands(result.ops_per_sec),
                 result.p50_us,
                 result.p99_us
             ),
-            Some(e) => format!("FAILED: {e}"),
+            (Some(e), _) => format!("FAILED: {e}"),
         };
         eprintln!(
-            "[{done:>3}/{total}] {:<8} tasks={:<5} round {}/{} {:<9} {line}   elapsed {}, ETA {}",
+            "[{done:>3}/{total}] {:<8} {:<11} round {}/{} {:<9} {line}   elapsed {}, ETA {}",
             w.id,
-            tasks,
+            if open {
+                format!("rate={}k", level as f64 / 1000.0)
+            } else {
+                format!("tasks={level}")
+            },
             round + 1,
             o.rounds,
             client,
@@ -466,6 +545,11 @@ fn measure_all(o: &Options, args: &[String]) -> Results {
         machine,
         workloads: o.workloads.iter().map(|w| w.id.to_owned()).collect(),
         tasks: o.tasks.clone(),
+        rates: if o.workloads.iter().any(|w| w.kind == Kind::OpenLoop) {
+            o.rates.clone()
+        } else {
+            Vec::new()
+        },
         clients: o.clients.clone(),
         references,
         runs,
@@ -499,6 +583,11 @@ fn run_child(exe: &Path, spec: &Spec) -> RunResult {
         .args(["--duration", &spec.duration.as_secs_f64().to_string()])
         .args(["--warmup", &spec.warmup.as_secs_f64().to_string()])
         .args(["--round", &spec.round.to_string()])
+        .args(
+            spec.rate
+                .iter()
+                .flat_map(|r| ["--rate".to_owned(), r.to_string()]),
+        )
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
@@ -513,6 +602,10 @@ fn run_child(exe: &Path, spec: &Spec) -> RunResult {
         runtime: spec.runtime_name().to_owned(),
         round: spec.round,
         error: Some(e),
+        open_loop: spec.rate.map(|offered| openloop::OpenLoop {
+            offered,
+            ..Default::default()
+        }),
         ..Default::default()
     };
     let out = match cmd.output() {
@@ -539,6 +632,7 @@ fn child_main(args: &[String]) {
     let mut warmup = 0.3;
     let mut round = 0;
     let mut current_thread = false;
+    let mut rate = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let mut value = || it.next().cloned().unwrap_or_else(|| usage());
@@ -551,6 +645,7 @@ fn child_main(args: &[String]) {
             "--warmup" => warmup = value().parse().unwrap_or_else(|_| usage()),
             "--round" => round = value().parse().unwrap_or_else(|_| usage()),
             "--current-thread" => current_thread = true,
+            "--rate" => rate = Some(value().parse().unwrap_or_else(|_| usage())),
             _ => usage(),
         }
     }
@@ -563,6 +658,7 @@ fn child_main(args: &[String]) {
         port,
         current_thread,
         round,
+        rate,
     };
     let result = workload::run_single(&spec);
     println!("{}", serde_json::to_string(&result).unwrap());

@@ -86,17 +86,78 @@ pub fn cell<'a>(
     tasks: usize,
     client: &str,
 ) -> Option<Cell<'a>> {
-    let runs: Vec<&RunResult> = results
-        .runs
-        .iter()
-        .filter(|r| r.workload == workload && r.tasks == tasks && r.client == client)
-        .collect();
+    cell_of(
+        results
+            .runs
+            .iter()
+            .filter(|r| r.workload == workload && r.tasks == tasks && r.client == client),
+    )
+}
+
+/// The open-loop runs of `client` at `rate` requests/s.
+pub fn open_cell<'a>(results: &'a Results, rate: u64, client: &str) -> Option<Cell<'a>> {
+    cell_of(
+        results.runs.iter().filter(|r| {
+            r.client == client && r.open_loop.as_ref().is_some_and(|o| o.offered == rate)
+        }),
+    )
+}
+
+fn cell_of<'a>(runs: impl Iterator<Item = &'a RunResult>) -> Option<Cell<'a>> {
+    let runs: Vec<&RunResult> = runs.collect();
     if runs.is_empty() {
         return None;
     }
     Some(Cell {
         ok: runs.iter().copied().filter(|r| r.error.is_none()).collect(),
     })
+}
+
+/// Whether an open-loop cell held its rate: in more than half of its
+/// successful rounds (so one slow minute of the machine does not decide).
+pub fn held(c: &Cell) -> bool {
+    let held =
+        c.ok.iter()
+            .filter(|r| r.open_loop.as_ref().is_some_and(|o| o.held))
+            .count();
+    held * 2 > c.ok.len()
+}
+
+/// ` ✗` after an open-loop cell that did not hold its rate, with the
+/// rounds that did when some did, and `stopped` when the backlog cap ended
+/// a round early.
+fn not_held_mark(c: &Cell) -> String {
+    let count = |f: fn(&crate::openloop::OpenLoop) -> bool| {
+        c.ok.iter()
+            .filter(|r| r.open_loop.as_ref().is_some_and(f))
+            .count()
+    };
+    if held(c) {
+        return String::new();
+    }
+    let mut mark = match count(|o| o.held) {
+        0 => " ✗".to_owned(),
+        n => format!(" ✗ held {n}/{}", c.ok.len()),
+    };
+    if count(|o| o.gave_up) > 0 {
+        mark.push_str(", stopped");
+    }
+    mark
+}
+
+/// Offered rates at which the open loop was measured, in the matrix's order.
+pub fn rates_measured(results: &Results) -> Vec<u64> {
+    results
+        .rates
+        .iter()
+        .copied()
+        .filter(|&rate| {
+            results
+                .runs
+                .iter()
+                .any(|r| r.open_loop.as_ref().is_some_and(|o| o.offered == rate))
+        })
+        .collect()
 }
 
 /// Median ops/s of a cell, if any run succeeded.
@@ -165,6 +226,25 @@ fn tasks_measured(results: &Results, workload: &str) -> Vec<usize> {
         .collect()
 }
 
+/// One row per task count: (task count, one cell per client).
+fn task_rows<'a>(
+    results: &'a Results,
+    workload: &str,
+    tasks: &[usize],
+) -> Vec<(String, Vec<Option<Cell<'a>>>)> {
+    tasks
+        .iter()
+        .map(|&t| {
+            let cells = results
+                .clients
+                .iter()
+                .map(|c| cell(results, workload, t, c))
+                .collect();
+            (t.to_string(), cells)
+        })
+        .collect()
+}
+
 /// A table with one row per task count and one column per client, each
 /// cell formatted by `f` (followed by a blank line).
 fn per_client_table(
@@ -174,15 +254,33 @@ fn per_client_table(
     tasks: &[usize],
     f: impl for<'a> Fn(&Cell<'a>) -> String,
 ) {
-    let _ = write!(out, "| tasks |");
+    client_table(
+        out,
+        results,
+        "tasks",
+        &task_rows(results, workload, tasks),
+        f,
+    );
+}
+
+/// A table with one column per client: `rows` are (first column, one cell
+/// per client), each cell formatted by `f` (followed by a blank line).
+fn client_table(
+    out: &mut String,
+    results: &Results,
+    first: &str,
+    rows: &[(String, Vec<Option<Cell>>)],
+    f: impl for<'a> Fn(&Cell<'a>) -> String,
+) {
+    let _ = write!(out, "| {first} |");
     for c in &results.clients {
         let _ = write!(out, " {c} |");
     }
     let _ = writeln!(out, "\n|---:|{}", "---:|".repeat(results.clients.len()));
-    for &t in tasks {
-        let _ = write!(out, "| {t} |");
-        for c in &results.clients {
-            let _ = write!(out, " {} |", cell_text(&cell(results, workload, t, c), &f));
+    for (label, cells) in rows {
+        let _ = write!(out, "| {label} |");
+        for c in cells {
+            let _ = write!(out, " {} |", cell_text(c, &f));
         }
         out.push('\n');
     }
@@ -246,12 +344,16 @@ pub fn render(results: &Results) -> String {
         let Some(w) = workload::workload(id) else {
             continue;
         };
+        if w.kind == Kind::OpenLoop {
+            open_loop(&mut out, results, w);
+            continue;
+        }
         let tasks = tasks_measured(results, id);
         let _ = writeln!(out, "### {}\n", w.title);
         let refs = match w.kind {
             Kind::Get => Some("get"),
             Kind::Set => Some("set"),
-            Kind::Hol | Kind::MixedDb => None,
+            Kind::Hol | Kind::MixedDb | Kind::OpenLoop => None,
         };
         if w.kind == Kind::MixedDb {
             mixed_databases(&mut out, results, &tasks);
@@ -358,48 +460,7 @@ pub fn render(results: &Results) -> String {
             out,
             "Batching and cost per command (three numbers: {names}):\n"
         );
-        let _ = writeln!(
-            out,
-            "| tasks | redmux cmds/write | server cmds/read | allocs/op | CPU µs/op | peak RSS MiB |\n|---:|---:|---:|---:|---:|---:|"
-        );
-        for &t in &tasks {
-            let cells: Vec<Option<Cell>> = results
-                .clients
-                .iter()
-                .map(|c| cell(results, id, t, c))
-                .collect();
-            let three = |f: &dyn Fn(&Cell) -> String| -> String {
-                cells
-                    .iter()
-                    .map(|c| {
-                        let s = cell_text(c, |c| f(c));
-                        if s.is_empty() {
-                            "–".to_owned()
-                        } else {
-                            s
-                        }
-                    })
-                    .collect::<Vec<_>>()
-                    .join(" / ")
-            };
-            let redmux_cpw = results
-                .clients
-                .iter()
-                .position(|c| c == "redmux")
-                .and_then(|i| cells[i].as_ref())
-                .and_then(|c| c.med_opt(|r| r.cmds_per_write))
-                .map(num)
-                .unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "| {t} | {redmux_cpw} | {} | {} | {} | {} |",
-                three(&|c| num(c.med(|r| r.server_cmds_per_read))),
-                three(&|c| num(c.med(|r| r.allocs_per_op))),
-                three(&|c| num(c.med(|r| r.cpu_us_per_op))),
-                three(&|c| format!("{:.0}", c.med(|r| r.peak_rss_mib))),
-            );
-        }
-        out.push('\n');
+        cost_table(&mut out, results, "tasks", &task_rows(results, id, &tasks));
     }
 
     if !failed.is_empty() {
@@ -407,10 +468,13 @@ pub fn render(results: &Results) -> String {
         for r in failed {
             let _ = writeln!(
                 out,
-                "- {} {} tasks={} round {}: {}",
+                "- {} {} {} round {}: {}",
                 r.client,
                 r.workload,
-                r.tasks,
+                match &r.open_loop {
+                    Some(o) => format!("rate={}", o.offered),
+                    None => format!("tasks={}", r.tasks),
+                },
                 r.round + 1,
                 r.error.as_deref().unwrap_or("").replace('\n', " ")
             );
@@ -418,6 +482,173 @@ pub fn render(results: &Results) -> String {
         out.push('\n');
     }
     out
+}
+
+/// The batching and cost table: `rows` are (first column, one cell per
+/// client), each column but the first two holding one number per client.
+fn cost_table(
+    out: &mut String,
+    results: &Results,
+    first: &str,
+    rows: &[(String, Vec<Option<Cell>>)],
+) {
+    let _ = writeln!(
+        out,
+        "| {first} | redmux cmds/write | server cmds/read | allocs/op | CPU µs/op | peak RSS MiB |\n|---:|---:|---:|---:|---:|---:|"
+    );
+    for (label, cells) in rows {
+        let three = |f: &dyn Fn(&Cell) -> String| -> String {
+            cells
+                .iter()
+                .map(|c| {
+                    let s = cell_text(c, |c| f(c));
+                    if s.is_empty() {
+                        "–".to_owned()
+                    } else {
+                        s
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" / ")
+        };
+        let redmux_cpw = results
+            .clients
+            .iter()
+            .position(|c| c == "redmux")
+            .and_then(|i| cells[i].as_ref())
+            .and_then(|c| c.med_opt(|r| r.cmds_per_write))
+            .map(num)
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "| {label} | {redmux_cpw} | {} | {} | {} | {} |",
+            three(&|c| num(c.med(|r| r.server_cmds_per_read))),
+            three(&|c| num(c.med(|r| r.allocs_per_op))),
+            three(&|c| num(c.med(|r| r.cpu_us_per_op))),
+            three(&|c| format!("{:.0}", c.med(|r| r.peak_rss_mib))),
+        );
+    }
+    out.push('\n');
+}
+
+/// The open-loop section: achieved rate, latency from the scheduled start
+/// and costs, one row per offered rate.
+fn open_loop(out: &mut String, results: &Results, w: &workload::Workload) {
+    let rates = rates_measured(results);
+    let _ = writeln!(out, "### {}\n", w.title);
+    let _ = writeln!(
+        out,
+        "Request *i* is due at t0 + *i*/rate and is then spawned as its own task on the shared connection, whatever the replies before it did \
+         (a clock thread wakes a dispatcher task, which spawns what is due); its latency runs from that **scheduled** start to the reply, so time spent queued behind a client that fell behind counts \
+         (no coordinated omission). Keys as for GET 16 B. A rate is **held** when at least {:.0}% of it completed in the measured window; \
+         ✗ marks one that was not: the backlog grew, and with it the latencies, which then depend on the length of the run; \
+         `stopped`: more than {} s of requests were outstanding and the harness stopped issuing, so even those numbers are flattering.\n",
+        crate::openloop::HELD_SHARE * 100.0,
+        crate::openloop::BACKLOG_CAP_SECS
+    );
+    if let Some((file, _)) = crate::openloop_chart(results) {
+        let _ = writeln!(out, "![p99 latency by offered rate](img/{file})\n");
+    }
+    let row_cells = |rate: u64| -> Vec<Option<Cell>> {
+        results
+            .clients
+            .iter()
+            .map(|c| open_cell(results, rate, c))
+            .collect()
+    };
+    let rows: Vec<(String, Vec<Option<Cell>>)> = rates
+        .iter()
+        .map(|&rate| (thousands(rate as f64), row_cells(rate)))
+        .collect();
+
+    // Achieved rate, with how late the harness spawned requests at the end
+    // of each row.
+    let _ = writeln!(
+        out,
+        "Achieved rate, ops/s (✗: rate not held), and how late requests were spawned after they were due, µs \
+         (part of the latencies below; median p50 / worst p99 over the row's runs that held the rate):\n"
+    );
+    let _ = write!(out, "| offered ops/s |");
+    for c in &results.clients {
+        let _ = write!(out, " {c} |");
+    }
+    let _ = writeln!(
+        out,
+        " spawn lag µs |\n|---:|{}---:|",
+        "---:|".repeat(results.clients.len())
+    );
+    for (label, cells) in &rows {
+        let _ = write!(out, "| {label} |");
+        for c in cells {
+            let text = cell_text(c, |c| {
+                format!(
+                    "{}{}",
+                    thousands(c.med(|r| r.ops_per_sec)),
+                    not_held_mark(c)
+                )
+            });
+            let _ = write!(out, " {text} |");
+        }
+        // Only runs that held: past that point the dispatcher waits behind
+        // an overloaded client's work, and its lag is the client's.
+        let lags: Vec<&crate::openloop::OpenLoop> = cells
+            .iter()
+            .flatten()
+            .flat_map(|c| c.ok.iter().filter_map(|r| r.open_loop.as_ref()))
+            .filter(|o| o.held)
+            .collect();
+        let lag = if lags.is_empty() {
+            "–".to_owned()
+        } else {
+            let p50 = median(&lags.iter().map(|o| o.issue_lag_p50_us).collect::<Vec<_>>());
+            let p99 = lags.iter().map(|o| o.issue_lag_p99_us).fold(0.0, f64::max);
+            format!("{} / {}", num(p50), num(p99))
+        };
+        let _ = writeln!(out, " {lag} |");
+    }
+    out.push('\n');
+
+    let _ = writeln!(
+        out,
+        "Latency from the scheduled start, µs, p50 / p99 / p99.9 (✗: rate not held):\n"
+    );
+    client_table(out, results, "offered ops/s", &rows, |c| {
+        format!(
+            "{} / {} / {}{}",
+            num(c.med(|r| r.p50_us)),
+            num(c.med(|r| r.p99_us)),
+            num(c.med(|r| r.p999_us)),
+            not_held_mark(c)
+        )
+    });
+
+    let names = results.clients.join(" / ");
+    let _ = writeln!(
+        out,
+        "Batching and cost per request over the window (three numbers: {names}). \
+         Allocations and CPU include the harness's spawn of each request (one allocation); CPU leaves out the clock thread \
+         (its wake-ups: {} µs per request):\n",
+        clock_cpu_range(results)
+    );
+    cost_table(out, results, "offered ops/s", &rows);
+}
+
+/// The range over the open-loop runs of the clock thread's CPU per request.
+fn clock_cpu_range(results: &Results) -> String {
+    let clock: Vec<f64> = results
+        .runs
+        .iter()
+        .filter_map(|r| r.open_loop.as_ref())
+        .map(|o| o.clock_cpu_us_per_op)
+        .filter(|&x| x > 0.0)
+        .collect();
+    if clock.is_empty() {
+        return "–".to_owned();
+    }
+    let (lo, hi) = clock
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+    format!("{}–{}", num(lo), num(hi))
 }
 
 /// The mixed-database workload against redmux's single-database GET 16 B
@@ -448,8 +679,11 @@ fn mixed_databases(out: &mut String, results: &Results, tasks: &[usize]) {
     out.push('\n');
 }
 
+/// A headline row: title, redis-benchmark -P 1 and -P 256, ops/s per client.
+type HeadlineRow = (String, Option<f64>, Option<f64>, Vec<Option<f64>>);
+
 fn headline(out: &mut String, results: &Results) {
-    let mut rows: Vec<(String, Option<f64>, Option<f64>, Vec<Option<f64>>)> = Vec::new();
+    let mut rows: Vec<HeadlineRow> = Vec::new();
     let max_tasks = results.tasks.iter().copied().max().unwrap_or(1);
     let mid_tasks = results
         .tasks

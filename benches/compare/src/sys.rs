@@ -5,9 +5,18 @@ use std::process::Command;
 
 /// User + system CPU time of this whole process (all threads), in µs.
 pub fn cpu_time_us() -> u64 {
+    rusage_cpu_us(libc::RUSAGE_SELF)
+}
+
+/// User + system CPU time of the calling thread, in µs.
+pub fn thread_cpu_time_us() -> u64 {
+    rusage_cpu_us(libc::RUSAGE_THREAD)
+}
+
+fn rusage_cpu_us(who: libc::c_int) -> u64 {
     // SAFETY: getrusage only writes into the struct we pass.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    let rc = unsafe { libc::getrusage(who, &mut usage) };
     if rc != 0 {
         return 0;
     }

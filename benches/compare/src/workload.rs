@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::alloc;
 use crate::clients::{BenchClient, Fred, RedisRs, Redmux};
+use crate::openloop::{self, OpenLoop};
 use crate::server::Raw;
 use crate::sys;
 
@@ -23,6 +24,9 @@ pub enum Kind {
     /// GET, with one task in [`OTHER_DB_EVERY`] on database [`OTHER_DB`]
     /// (redmux only: the others need a connection per database).
     MixedDb,
+    /// GET at fixed offered rates instead of a number of tasks (see
+    /// src/openloop.rs).
+    OpenLoop,
 }
 
 /// The database the mixed-database workload's other tasks use.
@@ -94,6 +98,12 @@ pub const WORKLOADS: &[Workload] = &[
         kind: Kind::Hol,
         size: 64,
     },
+    Workload {
+        id: "openloop",
+        title: "Open loop: GET 16 B at fixed rates",
+        kind: Kind::OpenLoop,
+        size: 16,
+    },
 ];
 
 pub fn workload(id: &str) -> Option<&'static Workload> {
@@ -113,9 +123,9 @@ pub fn key_names(prefix: &str, count: usize) -> Vec<String> {
     (0..count).map(|i| format!("{prefix}:{i}")).collect()
 }
 
-fn prefix(w: &Workload) -> String {
+pub(crate) fn prefix(w: &Workload) -> String {
     match w.kind {
-        Kind::Get | Kind::MixedDb => format!("get:{}", w.size),
+        Kind::Get | Kind::MixedDb | Kind::OpenLoop => format!("get:{}", w.size),
         Kind::Set => format!("set:{}", w.size),
         Kind::Hol => "hol:s".to_owned(),
     }
@@ -131,7 +141,12 @@ pub fn value_for(index: usize, size: usize) -> Vec<u8> {
         .collect()
 }
 
-fn check_value(got: Option<&[u8]>, index: usize, size: usize, full: bool) -> Result<(), String> {
+pub(crate) fn check_value(
+    got: Option<&[u8]>,
+    index: usize,
+    size: usize,
+    full: bool,
+) -> Result<(), String> {
     let Some(got) = got else {
         return Err(format!("GET of pre-populated key #{index} returned nil"));
     };
@@ -158,7 +173,7 @@ pub fn populate(raw: &mut Raw, w: &Workload) -> Result<(), String> {
         raw.pipeline(&cmds)
     };
     match w.kind {
-        Kind::Get => sets(&prefix(w), w.size),
+        Kind::Get | Kind::OpenLoop => sets(&prefix(w), w.size),
         Kind::MixedDb => {
             sets(&prefix(w), w.size)?;
             raw.command(&[b"SELECT", OTHER_DB.to_string().as_bytes()])?;
@@ -220,6 +235,10 @@ pub struct RunResult {
     /// Replies whose whole content was compared.
     pub content_checks: u64,
     pub error: Option<String>,
+    /// The open-loop workload only (`tasks` is then 0). Absent from the
+    /// JSON of closed-loop runs and of results saved before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_loop: Option<OpenLoop>,
 }
 
 pub struct Spec {
@@ -231,6 +250,8 @@ pub struct Spec {
     pub port: u16,
     pub current_thread: bool,
     pub round: usize,
+    /// Offered requests/s: the open-loop workload only.
+    pub rate: Option<u64>,
 }
 
 impl Spec {
@@ -258,9 +279,9 @@ pub fn run_single(spec: &Spec) -> RunResult {
     .expect("tokio runtime");
     let outcome = rt.block_on(async {
         match spec.client.as_str() {
-            "redmux" => measure(Redmux::connect(spec.port).await?, spec).await,
-            "redis-rs" => measure(RedisRs::connect(spec.port).await?, spec).await,
-            "fred" => measure(Fred::connect(spec.port).await?, spec).await,
+            "redmux" => measure_any(Redmux::connect(spec.port).await?, spec).await,
+            "redis-rs" => measure_any(RedisRs::connect(spec.port).await?, spec).await,
+            "fred" => measure_any(Fred::connect(spec.port).await?, spec).await,
             other => Err(format!("unknown client {other}")),
         }
     });
@@ -272,15 +293,27 @@ pub fn run_single(spec: &Spec) -> RunResult {
         runtime: spec.runtime_name().to_owned(),
         round: spec.round,
         error: Some(e),
+        // So the report can place a failed open-loop run at its rate.
+        open_loop: spec.rate.map(|offered| OpenLoop {
+            offered,
+            ..Default::default()
+        }),
         ..Default::default()
     })
 }
 
+async fn measure_any<C: BenchClient>(client: C, spec: &Spec) -> Result<RunResult, String> {
+    match spec.rate {
+        Some(rate) => openloop::measure(client, spec, rate).await,
+        None => measure(client, spec).await,
+    }
+}
+
 /// Keeps per-task counters and histogram shards on their own cache lines.
 #[repr(align(128))]
-struct Padded<T>(T);
+pub(crate) struct Padded<T>(pub T);
 
-const SHARDS: usize = 8;
+pub(crate) const SHARDS: usize = 8;
 
 struct Shared {
     stop: AtomicBool,
@@ -292,15 +325,22 @@ struct Shared {
     error: Mutex<Option<String>>,
 }
 
-fn histograms(n: usize) -> Vec<Padded<Mutex<Histogram<u64>>>> {
-    // 1 ns .. 60 s, 3 significant digits.
-    (0..n)
-        .map(|_| {
-            Padded(Mutex::new(
-                Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("histogram"),
-            ))
-        })
-        .collect()
+/// 1 ns .. 60 s, 3 significant digits.
+pub(crate) fn histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("histogram")
+}
+
+pub(crate) fn histograms(n: usize) -> Vec<Padded<Mutex<Histogram<u64>>>> {
+    (0..n).map(|_| Padded(Mutex::new(histogram()))).collect()
+}
+
+/// The shards of a run merged into one histogram.
+pub(crate) fn merge(shards: &[Padded<Mutex<Histogram<u64>>>]) -> Histogram<u64> {
+    let mut h = histogram();
+    for s in shards {
+        h.add(&*s.0.lock().unwrap()).expect("same bounds");
+    }
+    h
 }
 
 struct Snap {
@@ -313,7 +353,7 @@ struct Snap {
     writes: Option<(u64, u64)>,
 }
 
-fn snap_server(raw: &mut Raw) -> Result<(u64, u64), String> {
+pub(crate) fn snap_server(raw: &mut Raw) -> Result<(u64, u64), String> {
     let info = raw.info("stats")?;
     let get = |k: &str| {
         info.get(k)
@@ -378,10 +418,10 @@ async fn measure<C: BenchClient>(client: C, spec: &Spec) -> Result<RunResult, St
             while !shared.stop.load(Relaxed) {
                 let index = (start_key + n as usize) % keys.len();
                 // Every 1000th reply of a task gets its whole content compared.
-                let full = n % 1000 == 0;
+                let full = n.is_multiple_of(1000);
                 let began = Instant::now();
                 let (outcome, large) = match kind {
-                    Kind::Get | Kind::MixedDb => {
+                    Kind::Get | Kind::MixedDb | Kind::OpenLoop => {
                         let r = c.get(&keys[index]).await;
                         (
                             r.and_then(|v| {
@@ -396,7 +436,7 @@ async fn measure<C: BenchClient>(client: C, spec: &Spec) -> Result<RunResult, St
                         rng ^= rng << 13;
                         rng ^= rng >> 7;
                         rng ^= rng << 17;
-                        if rng % HOL_EVERY == 0 {
+                        if rng.is_multiple_of(HOL_EVERY) {
                             let li = index % large_keys.len();
                             let r = c.get(&large_keys[li]).await;
                             (
@@ -526,13 +566,6 @@ async fn measure<C: BenchClient>(client: C, spec: &Spec) -> Result<RunResult, St
             "the client counted {ops} operations but the server processed only {server_cmds} commands"
         ));
     }
-    let merge = |shards: &[Padded<Mutex<Histogram<u64>>>]| {
-        let mut h = Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("histogram");
-        for s in shards {
-            h.add(&*s.0.lock().unwrap()).expect("same bounds");
-        }
-        h
-    };
     let small = merge(&shared.small);
     let large = merge(&shared.large);
     let us = |h: &Histogram<u64>, q: f64| h.value_at_quantile(q) as f64 / 1000.0;
@@ -566,6 +599,7 @@ async fn measure<C: BenchClient>(client: C, spec: &Spec) -> Result<RunResult, St
         connections,
         content_checks: shared.content_checks.load(Relaxed),
         error: None,
+        open_loop: None,
     };
     c.close().await;
     Ok(result)
