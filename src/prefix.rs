@@ -147,69 +147,58 @@ pub(crate) struct Strip {
 impl Strip {
     /// The reply with the prefix removed from its keys; keys without it
     /// (which a prefixed database should never see) are left as they are.
-    pub(crate) fn apply(&self, value: Value) -> Value {
-        match self.keys {
-            KeysBack::None => value,
-            KeysBack::All => self.all(value),
+    pub(crate) fn apply(&self, mut value: Value) -> Value {
+        match (self.keys, &mut value) {
+            (KeysBack::None, _) => {}
+            (KeysBack::All, keys) => self.all(keys),
             // RANDOMKEY samples the whole database: a key of another
             // namespace is not this handle's to see, so it reads as nil.
-            KeysBack::Random => match value {
-                Value::BulkString(key) if !key.starts_with(&self.prefix) => Value::Nil,
-                other => self.one(other),
-            },
-            KeysBack::First => self.apply_first(value),
-            KeysBack::ScanPage => match value {
-                Value::Array(mut items) if items.len() == 2 => {
-                    let keys = std::mem::replace(&mut items[1], Value::Nil);
-                    items[1] = self.all(keys);
-                    Value::Array(items)
-                }
-                other => other,
-            },
-            KeysBack::Streams => match value {
-                Value::Array(streams) => Value::Array(
-                    streams
-                        .into_iter()
-                        .map(|stream| self.apply_first(stream))
-                        .collect(),
-                ),
-                Value::Map(streams) => Value::Map(
-                    streams
-                        .into_iter()
-                        .map(|(key, entries)| (self.one(key), entries))
-                        .collect(),
-                ),
-                other => other,
-            },
-        }
-    }
-
-    /// An array whose first element is a key, with that key stripped.
-    fn apply_first(&self, value: Value) -> Value {
-        match value {
-            Value::Array(mut items) if !items.is_empty() => {
-                let first = std::mem::replace(&mut items[0], Value::Nil);
-                items[0] = self.one(first);
-                Value::Array(items)
+            (KeysBack::Random, Value::BulkString(key)) if !key.starts_with(&self.prefix) => {
+                return Value::Nil
             }
-            other => other,
+            (KeysBack::Random, key) => self.one(key),
+            // LMPOP/ZMPOP: `[key, items]`.
+            (KeysBack::First, Value::Array(items)) => self.first(items),
+            // A SCAN page: `[cursor, [keys]]`.
+            (KeysBack::ScanPage, Value::Array(items)) if items.len() == 2 => {
+                self.all(&mut items[1])
+            }
+            // XREAD/XREADGROUP: `[[key, entries], …]` or `{key: entries}`.
+            (KeysBack::Streams, Value::Array(streams)) => {
+                for stream in streams {
+                    if let Value::Array(items) = stream {
+                        self.first(items);
+                    }
+                }
+            }
+            (KeysBack::Streams, Value::Map(streams)) => {
+                for (key, _) in streams {
+                    self.one(key);
+                }
+            }
+            _ => {}
+        }
+        value
+    }
+
+    fn first(&self, items: &mut [Value]) {
+        if let Some(key) = items.first_mut() {
+            self.one(key);
         }
     }
 
-    fn all(&self, value: Value) -> Value {
+    fn all(&self, value: &mut Value) {
         match value {
-            Value::Array(items) => Value::Array(items.into_iter().map(|v| self.one(v)).collect()),
-            Value::Set(items) => Value::Set(items.into_iter().map(|v| self.one(v)).collect()),
+            Value::Array(items) | Value::Set(items) => items.iter_mut().for_each(|v| self.one(v)),
             other => self.one(other),
         }
     }
 
-    fn one(&self, value: Value) -> Value {
-        match value {
-            Value::BulkString(bytes) if bytes.starts_with(&self.prefix) => {
-                Value::BulkString(bytes.slice(self.prefix.len()..))
+    fn one(&self, value: &mut Value) {
+        if let Value::BulkString(bytes) = value {
+            if bytes.starts_with(&self.prefix) {
+                *bytes = bytes.slice(self.prefix.len()..);
             }
-            other => other,
         }
     }
 }
