@@ -137,6 +137,13 @@ async fn keys_in_replies_come_back_without_the_prefix() {
             db.xread([("s1", "0-0"), ("s2", "0-0")]).await.unwrap();
         let names: Vec<&str> = read.iter().map(|s| s.key.as_str()).collect();
         assert_eq!(names, ["s1", "s2"], "{protocol}");
+        // The raw form too: the key extractor finds the keys after STREAMS.
+        let read: Vec<StreamKeyEntries<String>> = db
+            .execute("XREAD", ["COUNT", "1", "STREAMS", "s2", "0-0"])
+            .await
+            .unwrap();
+        assert_eq!(read[0].key, "s2", "{protocol}");
+        assert_eq!(read[0].entries[0].get("f"), Some(&"w".to_owned()));
         db.xgroup_create("s1", "g", "0").await.unwrap();
         let read: Vec<StreamKeyEntries<String>> = db
             .xreadgroup("g", "c", [("s1", ">")], XReadGroupOptions::new())
