@@ -62,8 +62,10 @@ pub use streams::*;
 pub use strings::*;
 
 use crate::batch::{Batch, Queued};
-use crate::cmd::{Cmd, FromValue};
+use crate::cmd::{pair_up, Cmd, FromValue};
 use crate::database::{Call, Database};
+use crate::error::{Error, Result};
+use crate::resp::Value;
 
 pub(crate) mod sealed {
     /// Only the crate's types issue commands.
@@ -191,5 +193,32 @@ pub(crate) fn push_keys<K: crate::ToArg>(cmd: &mut Cmd, items: impl IntoIterator
 pub(crate) fn push_args<A: crate::ToArg>(cmd: &mut Cmd, items: impl IntoIterator<Item = A>) {
     for arg in items {
         cmd.push_arg(&arg);
+    }
+}
+
+/// The key/value pairs of a RESP3 map or of a RESP2 flat array
+/// `[k1, v1, k2, v2, ...]`; `wanted` names the target type in errors.
+pub(crate) fn map_pairs(value: Value, wanted: &'static str) -> Result<Vec<(Value, Value)>> {
+    match value {
+        Value::Map(pairs) => Ok(pairs),
+        Value::Array(items) if items.len() % 2 == 0 => Ok(pair_up(items)),
+        Value::Array(items) => Err(Error::type_conversion(
+            "array",
+            wanted,
+            Some(format!(
+                "expected an even number of elements, got {}",
+                items.len()
+            )),
+        )),
+        other => Err(Error::type_conversion(other.type_name(), wanted, None)),
+    }
+}
+
+/// The elements of an array or RESP3 set reply; `wanted` names the target type in errors.
+pub(crate) fn array_items(value: Value, wanted: &'static str) -> Result<Vec<Value>> {
+    match value {
+        Value::Array(items) | Value::Set(items) => Ok(items),
+        Value::Nil => Ok(Vec::new()),
+        other => Err(Error::type_conversion(other.type_name(), wanted, None)),
     }
 }

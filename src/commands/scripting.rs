@@ -8,7 +8,7 @@
 use bytes::Bytes;
 
 use crate::cmd::{Cmd, FromValue, ToArg};
-use crate::commands::server::{array_items, map_pairs};
+use crate::commands::{array_items, map_pairs};
 use crate::commands::{push_args, Commands, FlushMode, ADMIN, TYPED};
 use crate::error::{Error, Result};
 use crate::resp::Value;

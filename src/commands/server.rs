@@ -11,37 +11,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 
-use crate::cmd::{pair_up, Cmd, FromValue, ToArg};
-use crate::commands::{push_args, Commands, ADMIN, TYPED};
+use crate::cmd::{Cmd, FromValue, ToArg};
+use crate::commands::{array_items, push_args, Commands, ADMIN, TYPED};
 use crate::error::{Error, Result};
 use crate::resp::Value;
-
-/// The key/value pairs of a RESP3 map or of a RESP2 flat array
-/// `[k1, v1, k2, v2, ...]`; `wanted` names the target type in errors.
-pub(super) fn map_pairs(value: Value, wanted: &'static str) -> Result<Vec<(Value, Value)>> {
-    match value {
-        Value::Map(pairs) => Ok(pairs),
-        Value::Array(items) if items.len() % 2 == 0 => Ok(pair_up(items)),
-        Value::Array(items) => Err(Error::type_conversion(
-            "array",
-            wanted,
-            Some(format!(
-                "expected an even number of elements, got {}",
-                items.len()
-            )),
-        )),
-        other => Err(Error::type_conversion(other.type_name(), wanted, None)),
-    }
-}
-
-/// The elements of an array or RESP3 set reply; `wanted` names the target type in errors.
-pub(super) fn array_items(value: Value, wanted: &'static str) -> Result<Vec<Value>> {
-    match value {
-        Value::Array(items) | Value::Set(items) => Ok(items),
-        Value::Nil => Ok(Vec::new()),
-        other => Err(Error::type_conversion(other.type_name(), wanted, None)),
-    }
-}
 
 /// `FLUSHDB`/`FLUSHALL`/`SCRIPT FLUSH`/`FUNCTION FLUSH` mode.
 ///

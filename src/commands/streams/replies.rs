@@ -7,7 +7,8 @@ use bytes::Bytes;
 
 #[cfg(doc)]
 use super::StreamCommands;
-use crate::cmd::{pair_up, FromValue};
+use crate::cmd::FromValue;
+use crate::commands::map_pairs;
 use crate::error::{Error, Result};
 use crate::resp::Value;
 
@@ -56,7 +57,7 @@ impl<V: FromValue> FromValue for StreamEntry<V> {
         let id = String::from_value(items.next().unwrap_or(Value::Nil))?;
         let fields = match items.next().unwrap_or(Value::Nil) {
             Value::Nil => Vec::new(),
-            other => field_pairs::<Self>(other)?
+            other => map_pairs(other, std::any::type_name::<Self>())?
                 .into_iter()
                 .map(|(f, v)| Ok((V::from_value(f)?, V::from_value(v)?)))
                 .collect::<Result<_>>()?,
@@ -313,21 +314,9 @@ fn conversion<T>(value: &Value, detail: &str) -> Error {
     )
 }
 
-/// Pairs from a RESP3 map or a flat RESP2 array `[k1, v1, k2, v2, …]`.
-fn field_pairs<T>(value: Value) -> Result<Vec<(Value, Value)>> {
-    match value {
-        Value::Map(pairs) => Ok(pairs),
-        Value::Array(items) if items.len() % 2 == 0 => Ok(pair_up(items)),
-        other => Err(conversion::<T>(
-            &other,
-            "expected a map or a flat array of pairs",
-        )),
-    }
-}
-
-/// As [`field_pairs`], with the names read as bytes (XINFO replies).
+/// As [`map_pairs`], with the names read as bytes (XINFO replies).
 fn named_fields<T>(value: Value) -> Result<Vec<(Bytes, Value)>> {
-    field_pairs::<T>(value)?
+    map_pairs(value, std::any::type_name::<T>())?
         .into_iter()
         .map(|(k, v)| Ok((Bytes::from_value(k)?, v)))
         .collect()
