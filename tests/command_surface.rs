@@ -106,10 +106,19 @@ const NOT_WRAPPED: &[(&str, Why)] = &[
 /// Command names the sources build, `NAME` or `NAME|SUB`.
 fn wrapped_in_sources() -> BTreeSet<String> {
     let root = env!("CARGO_MANIFEST_DIR");
-    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(format!("{root}/src/commands"))
-        .expect("src/commands")
-        .map(|e| e.expect("dir entry").path())
-        .collect();
+    // Every file under src/commands, family folders (streams/) included.
+    let mut files = Vec::new();
+    let mut dirs = vec![std::path::PathBuf::from(format!("{root}/src/commands"))];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("src/commands") {
+            let path = entry.expect("dir entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
     files.push(format!("{root}/src/transaction.rs").into());
     files.push(format!("{root}/src/script.rs").into());
     let mut found = BTreeSet::new();
