@@ -15,7 +15,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::BytesMut;
-use tokio::sync::oneshot;
 
 use std::sync::Arc;
 
@@ -239,7 +238,7 @@ pub(crate) async fn send_group(
         .map_err(|_| Error::refused(format!("{label}: too many commands in one group")))?;
     let mux = db.multiplexer();
     let timeout = timeout.unwrap_or_else(|| mux.inner.config.command_timeout());
-    let (slot, receiver) = oneshot::channel();
+    let (slot, receiver) = crate::connection::reply::channel();
     let mut request = Request::group(commands, count32, db.index(), Some(slot), timeout);
     if let Some(gate) = gate {
         request = request.gated(gate);

@@ -22,10 +22,9 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use tokio::sync::oneshot;
-
 use crate::cmd::{Cmd, CommandFlags, FromValue, ToArg};
 use crate::commands::{How, KeysBack};
+use crate::connection::reply::{self, ReplyReceiver};
 use crate::connection::request::{Answer, ReplySender, Request};
 use crate::error::{Error, Result};
 use crate::multiplexer::Multiplexer;
@@ -294,7 +293,7 @@ impl<'a, T: FromValue> IntoFuture for Call<'a, T> {
                 Err(e) => Reply::failed(e),
             };
         }
-        let (slot, receiver) = oneshot::channel();
+        let (slot, receiver) = reply::channel();
         match self.db.enqueue(cmd, Some(slot), self.timeout, self.flags) {
             Ok(()) => Reply {
                 name,
@@ -308,7 +307,7 @@ impl<'a, T: FromValue> IntoFuture for Call<'a, T> {
 }
 
 enum State {
-    Waiting(oneshot::Receiver<Result<Answer>>),
+    Waiting(ReplyReceiver),
     Ready(Option<Result<Value>>),
 }
 

@@ -109,12 +109,13 @@ fn get_and_set_round_trips_allocate_at_most_two_times() {
 
 /// Heap held while a request is in flight, beyond its own command bytes,
 /// measured with the server paused so that 10,000 GETs sit unanswered. It
-/// counts the FIFO entry (88 bytes) with the deque's growth slack (10,000
-/// entries in 16,384 slots), tokio's oneshot reply slot (~112 bytes), and
-/// the command buffer's unused capacity: about 360 bytes here. A regression
-/// guard; the benchmark notes discuss the 256-byte goal.
+/// counts the FIFO entry (80 bytes) with the deque's growth slack (10,000
+/// entries in 16,384 slots: 131 bytes), the reply slot (64), the command
+/// buffer's header room (9), and the backlog and write buffer the burst
+/// went through: about 212 bytes here (362 with tokio's oneshot, an 88-byte
+/// entry, a 64-byte command buffer and a backlog that kept its peak size).
 #[test]
-fn an_in_flight_request_holds_at_most_400_bytes_beyond_its_payload() {
+fn an_in_flight_request_holds_at_most_256_bytes_beyond_its_payload() {
     let _serial = serial();
     let (server, runtime, mux) = setup();
     runtime.block_on(async {
@@ -156,7 +157,7 @@ fn an_in_flight_request_holds_at_most_400_bytes_beyond_its_payload() {
             "heap per in-flight request beyond its {payload} payload bytes: {per_request:.0} bytes"
         );
         assert!(
-            per_request <= 400.0,
+            per_request <= 256.0,
             "{per_request:.0} bytes per in-flight request"
         );
         let _ = server.command(&["CLIENT", "UNPAUSE"]);

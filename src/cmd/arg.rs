@@ -6,7 +6,7 @@
 
 use bytes::{Bytes, BytesMut};
 
-use crate::resp::write_bulk;
+use crate::resp::{bulk_len, write_bulk};
 
 /// A value that can be sent as one command argument (one bulk string).
 ///
@@ -22,15 +22,24 @@ pub trait ToArg {
     /// Appends this value to `buf` as one RESP bulk string.
     fn write_arg(&self, buf: &mut BytesMut);
 
-    /// About how many bytes `write_arg` will append, if cheaply known (0 if
-    /// not): lets a command size its buffer once instead of growing it.
+    /// How many bytes `write_arg` will append, if cheaply known (0 if not):
+    /// lets a command size its buffer once, exactly, instead of growing it
+    /// or leaving room unused. Exact for strings and bytes, an upper bound
+    /// for integers, the usual size for floats; a hint that is too small
+    /// only costs the buffer a reallocation.
     fn len_hint(&self) -> usize {
         0
     }
 }
 
-/// Bytes a bulk string adds around its payload: `$`, up to 20 length digits, two CRLFs.
-const BULK_OVERHEAD: usize = 25;
+/// The most an integer's bulk string takes: `$`, two length digits, two
+/// CRLFs and up to 40 characters (an `i128` with its sign).
+const INTEGER_BOUND: usize = 1 + 2 + 2 + 40 + 2;
+
+/// A float's usual bulk string: up to 17 significant digits, a sign and a
+/// point. Very large or very small floats are written out in full, without
+/// an exponent, so this is not a bound.
+const FLOAT_USUAL: usize = 1 + 2 + 2 + 20 + 2;
 
 impl<T: ToArg + ?Sized> ToArg for &T {
     fn write_arg(&self, buf: &mut BytesMut) {
@@ -48,7 +57,7 @@ macro_rules! bytes_like {
                 write_bulk(buf, AsRef::<[u8]>::as_ref(self))
             }
             fn len_hint(&self) -> usize {
-                AsRef::<[u8]>::as_ref(self).len() + BULK_OVERHEAD
+                bulk_len(AsRef::<[u8]>::as_ref(self).len())
             }
         }
     )*};
@@ -60,7 +69,7 @@ impl<const N: usize> ToArg for [u8; N] {
         write_bulk(buf, self)
     }
     fn len_hint(&self) -> usize {
-        N + BULK_OVERHEAD
+        bulk_len(N)
     }
 }
 
@@ -69,7 +78,7 @@ impl ToArg for Bytes {
         write_bulk(buf, self)
     }
     fn len_hint(&self) -> usize {
-        self.len() + BULK_OVERHEAD
+        bulk_len(self.len())
     }
 }
 
@@ -79,6 +88,9 @@ macro_rules! integers {
             fn write_arg(&self, buf: &mut BytesMut) {
                 let mut fmt = itoa::Buffer::new();
                 write_bulk(buf, fmt.format(*self).as_bytes())
+            }
+            fn len_hint(&self) -> usize {
+                INTEGER_BOUND
             }
         }
     )*};
@@ -103,11 +115,17 @@ impl ToArg for f64 {
             write_bulk(buf, text.as_bytes())
         }
     }
+    fn len_hint(&self) -> usize {
+        FLOAT_USUAL
+    }
 }
 
 impl ToArg for f32 {
     fn write_arg(&self, buf: &mut BytesMut) {
         f64::from(*self).write_arg(buf)
+    }
+    fn len_hint(&self) -> usize {
+        FLOAT_USUAL
     }
 }
 
@@ -134,5 +152,23 @@ mod tests {
         assert_eq!(encoded(&u64::MAX), b"$20\r\n18446744073709551615\r\n");
         assert_eq!(encoded(&1.5f64), b"$3\r\n1.5\r\n");
         assert_eq!(encoded(&f64::NEG_INFINITY), b"$4\r\n-inf\r\n");
+    }
+
+    #[test]
+    fn length_hints_are_exact_for_bytes_and_bounds_for_integers_and_usual_floats() {
+        for payload in ["", "k", "0123456789", &"x".repeat(100_000)] {
+            assert_eq!(
+                payload.len_hint(),
+                encoded(payload).len(),
+                "{}",
+                payload.len()
+            );
+        }
+        for n in [0i128, -1, i128::MIN, i128::MAX] {
+            assert!(n.len_hint() >= encoded(&n).len());
+        }
+        for x in [-0.1, 1.0 / 3.0, -123456.789e-3, 2.5e15, f64::NEG_INFINITY] {
+            assert!(x.len_hint() >= encoded(&x).len(), "{x}");
+        }
     }
 }

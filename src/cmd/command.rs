@@ -13,14 +13,15 @@ use std::fmt;
 use bytes::{Buf, Bytes, BytesMut};
 
 use super::arg::ToArg;
-use crate::resp::write_bulk;
+use crate::resp::{bulk_len, write_bulk};
 
 /// Room kept at the front of the buffer for `*<count>\r\n`: `*`, up to ten
 /// digits of a `u32` count, and CRLF.
 const HEADER_ROOM: usize = 13;
 
-/// Initial capacity: header room plus a short name and key, enough for most
-/// GET/SET/INCR commands without growing.
+/// Initial capacity when the arguments' size is not known in advance:
+/// header room plus a short name and key, enough for most GET/SET/INCR
+/// commands without growing.
 const INITIAL_CAPACITY: usize = 64;
 
 /// A command under construction: its name, its arguments already encoded,
@@ -48,8 +49,11 @@ impl Cmd {
         Cmd::with_name(Cow::Borrowed(name))
     }
 
-    /// Starts a command with room for `args_len` bytes of encoded arguments
-    /// (from [`ToArg::len_hint`]), so a large value does not grow the buffer.
+    /// Starts a command with room for exactly `args_len` bytes of encoded
+    /// arguments (the sum of their [`ToArg::len_hint`]s), so a large value
+    /// does not grow the buffer and a small command holds no unused room
+    /// while it is in flight. A hint of 0 (unknown) falls back to the
+    /// default capacity.
     pub(crate) fn sized(name: &'static str, args_len: usize) -> Cmd {
         Cmd::with_name_and_room(Cow::Borrowed(name), args_len)
     }
@@ -60,8 +64,13 @@ impl Cmd {
     }
 
     fn with_name_and_room(name: Cow<'static, str>, args_len: usize) -> Cmd {
-        let needed = HEADER_ROOM + name.len() + 16 + args_len;
-        let mut buf = BytesMut::with_capacity(INITIAL_CAPACITY.max(needed));
+        let head = HEADER_ROOM + bulk_len(name.len());
+        let capacity = if args_len == 0 {
+            INITIAL_CAPACITY.max(head + 16)
+        } else {
+            head + args_len
+        };
+        let mut buf = BytesMut::with_capacity(capacity);
         buf.resize(HEADER_ROOM, 0);
         write_bulk(&mut buf, name.as_bytes());
         Cmd {
@@ -191,6 +200,16 @@ mod tests {
     fn encodes_an_array_of_bulk_strings() {
         let bytes = Cmd::new("SET").key("k").arg("v\r\n").into_bytes();
         assert_eq!(&bytes[..], b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$3\r\nv\r\n\r\n");
+    }
+
+    #[test]
+    fn a_sized_command_fills_its_buffer_exactly() {
+        let (key, value) = ("user:7", vec![b'v'; 1000]);
+        let cmd = Cmd::sized("SET", key.len_hint() + value.len_hint())
+            .key(key)
+            .arg(&value);
+        let capacity = cmd.buf.capacity();
+        assert_eq!(cmd.buf.len(), capacity, "no growth and no unused room");
     }
 
     #[test]

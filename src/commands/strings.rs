@@ -491,7 +491,7 @@ pub trait StringCommands: Commands {
     /// # Ok(()) }
     /// ```
     fn get<T: FromValue>(self, key: impl ToArg) -> Self::Out<T> {
-        self.issue(Cmd::new("GET").key(key), TYPED)
+        self.issue(Cmd::sized("GET", key.len_hint()).key(key), TYPED)
     }
 
     /// [SET](https://redis.io/commands/set/): sets `key` to `value`; `true` when set.

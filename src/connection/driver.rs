@@ -214,7 +214,7 @@ impl Driver {
                     let elapsed = e.timeout + now.saturating_duration_since(e.deadline);
                     let err =
                         Error::timeout(&e.command, elapsed, e.timeout, e.written, state.clone());
-                    let _ = e.reply.send(Err(err));
+                    e.reply.send(Err(err));
                 }
             }
             if let Some(next) = next {

@@ -21,6 +21,7 @@ mod handshake;
 mod heartbeat;
 mod lifecycle;
 mod pipeline;
+pub(crate) mod reply;
 pub(crate) mod request;
 mod shared;
 mod timer;

@@ -36,14 +36,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::BytesMut;
-use tokio::sync::oneshot;
 use tokio::time::Instant;
 
-use crate::error::{Error, Result};
+use crate::error::Error;
 use crate::resp::Value;
 
 /// Where a request's answer goes.
-pub(crate) type ReplySender = oneshot::Sender<Result<Answer>>;
+pub(crate) use super::reply::ReplySender;
 
 /// A request's replies, in the order of its commands.
 #[derive(Debug)]
@@ -189,7 +188,7 @@ impl Request {
     /// Answers the caller with `err` (nothing for fire-and-forget).
     pub(crate) fn fail(self, err: Error) {
         if let Some(slot) = self.reply {
-            let _ = slot.send(Err(err));
+            slot.send(Err(err));
         }
     }
 }

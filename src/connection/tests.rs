@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, DuplexStream};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
 use super::handshake::{Established, Session};
 use super::lifecycle::Connect;
@@ -174,7 +174,7 @@ impl Harness {
     }
 }
 
-type Pending = oneshot::Receiver<Result<Answer>>;
+type Pending = super::reply::ReplyReceiver;
 
 fn encode(args: &[&str]) -> BytesMut {
     let mut cmd = Cmd::with_name(args[0].to_owned().into());
@@ -195,7 +195,7 @@ fn send_request(
     handle: &ConnectionHandle,
     build: impl FnOnce(super::request::ReplySender) -> Request,
 ) -> Pending {
-    let (reply, rx) = oneshot::channel();
+    let (reply, rx) = super::reply::channel();
     handle
         .send(build(reply))
         .expect("the driver accepts requests");

@@ -11,5 +11,6 @@ mod encoder;
 mod value;
 
 pub use decoder::{Decoder, Limits, ProtocolError};
+pub(crate) use encoder::bulk_len;
 pub use encoder::{encode_command, encode_value, write_array_header, write_bulk};
 pub use value::Value;

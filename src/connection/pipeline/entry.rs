@@ -1,7 +1,7 @@
 //! An accepted request as the pipeline keeps it: in the backlog, then in
 //! the FIFO until its last reply arrives.
 //!
-//! Entries are per request, so they are kept small (88 bytes): group state
+//! Entries are per request, so they are kept small (80 bytes): group state
 //! (the replies gathered so far, a continuation) lives in a box that only
 //! groups and continuations pay for.
 
@@ -30,7 +30,7 @@ pub(super) enum Kind {
 
 /// Deadlines as 8-byte ticks (nanoseconds past a process-wide epoch, plus
 /// one; 0 for none) instead of a 16-byte `Option<Instant>`: with the group
-/// pointer and the flags, that keeps an entry at 88 bytes.
+/// pointer and the flags, that keeps an entry at 80 bytes.
 pub(super) struct Deadline;
 
 impl Deadline {
@@ -116,7 +116,7 @@ pub(super) struct Entry {
     deadline: u64,
     /// A caller's entry: its timeout in milliseconds, for the timeout
     /// message (4 bytes rather than a 16-byte `Duration`, which keeps the
-    /// entry at 88 bytes); read it through `timeout()`.
+    /// entry at 80 bytes); read it through `timeout()`.
     timeout_ms: u32,
     pub(super) db: u32,
     /// Offset in this connection's output stream just past the entry's last byte.
@@ -306,7 +306,7 @@ impl Entry {
     /// Answers the caller (if still waiting) and drops the entry.
     pub(super) fn fail(self, err: Error) {
         if let Some(slot) = self.reply {
-            let _ = slot.send(Err(err));
+            slot.send(Err(err));
         }
     }
 }
@@ -334,10 +334,10 @@ mod tests {
     }
 
     #[test]
-    fn an_entry_stays_within_88_bytes() {
+    fn an_entry_stays_within_80_bytes() {
         // Per in-flight request; tests/allocations.rs measures the total.
         assert!(
-            std::mem::size_of::<Entry>() <= 88,
+            std::mem::size_of::<Entry>() <= 80,
             "{}",
             std::mem::size_of::<Entry>()
         );

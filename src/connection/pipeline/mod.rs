@@ -66,6 +66,13 @@ const READ_CHUNK: usize = 64 * 1024;
 /// past this the buffer grows as data actually arrives.
 const MAX_HINT_RESERVE: usize = 4 * 1024 * 1024;
 
+/// Backlog slots kept once a burst has drained: a burst past this (a full
+/// write buffer, a gate, a reconnect) grows the backlog, and the room it
+/// took is given back when the backlog empties, so memory follows the load
+/// instead of its peak. Small enough to be cheap to keep, large enough that
+/// ordinary traffic never reallocates.
+const BACKLOG_KEPT: usize = 256;
+
 /// How long writing pauses after the server answered "not executed"
 /// (LOADING, BUSY, ...): long enough not to hammer a loading server, short
 /// next to the default 5 s command timeout.
@@ -297,6 +304,9 @@ impl Pipeline {
                 self.retries_at_front = self.retries_at_front.saturating_sub(1);
                 self.push_to_wire(entry);
             }
+        }
+        if self.backlog.is_empty() && self.backlog.capacity() > BACKLOG_KEPT {
+            self.backlog.shrink_to(BACKLOG_KEPT);
         }
     }
 
@@ -572,7 +582,7 @@ impl Pipeline {
             }
         }
         if let Some(slot) = entry.reply {
-            let _ = slot.send(Ok(answer)); // the caller may have gone; its answer is dropped
+            slot.send(Ok(answer)); // the caller may have gone; its answer is dropped
         }
     }
 
