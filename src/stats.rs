@@ -50,7 +50,9 @@ pub struct Stats {
     /// MASTERDOWN, TRYAGAIN) and that were sent again.
     pub retried_not_executed: u64,
     /// Fire-and-forget commands whose reply arrived: they ran (the reply may
-    /// still have been an error).
+    /// still have been an error). Counted as of the driver's last turn, like
+    /// `commands_written`: an awaited reply can reach its caller before the
+    /// turn that delivered it has published this.
     pub fire_and_forget_acknowledged: u64,
     /// Fire-and-forget commands written before a connection loss, without a
     /// reply: they may or may not have run.

@@ -594,7 +594,15 @@ async fn fire_and_forget_across_a_restart_is_accounted_for() {
             Err(e) => assert!(e.is_connection_error() || e.is_timeout(), "{e}"),
         }
     };
-    let s = mux.stats();
+    // The driver publishes its counters at the end of a turn, and the GET's
+    // caller may read them before the turn that delivered its reply ends:
+    // wait (bounded) until that turn's tally is in.
+    let until = std::time::Instant::now() + Duration::from_secs(5);
+    let mut s = mux.stats();
+    while (s.in_flight, s.queued) != (0, 0) && std::time::Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        s = mux.stats();
+    }
     let (acked, unknown, dropped) = (
         s.fire_and_forget_acknowledged,
         s.fire_and_forget_unknown,

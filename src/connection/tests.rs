@@ -682,6 +682,44 @@ async fn on_loss_written_requests_fail_and_unwritten_ones_are_requeued() {
 }
 
 #[tokio::test]
+async fn large_commands_written_from_their_own_buffers_keep_wire_order() {
+    // Commands of 16 KB and more skip the write buffer (a vectored write);
+    // mixed with small ones, through a pipe that takes them part by part,
+    // every byte still goes out in call order and every reply to its caller.
+    let mut h = harness(Options {
+        capacity: 4096,
+        ..Options::default()
+    });
+    let mut server = h.server().await;
+    let sizes = [10, 40_000, 3, 70_000, 5, 20_000, 1, 16_384, 16_383];
+    let calls: Vec<_> = sizes
+        .iter()
+        .enumerate()
+        .map(|(i, &n)| {
+            let value = char::from(b'a' + i as u8).to_string().repeat(n);
+            send(&h.handle, &["SET", &format!("k{i}"), &value], 0)
+        })
+        .collect();
+    for (i, &n) in sizes.iter().enumerate() {
+        let cmd = server.command().await;
+        assert_eq!(
+            (cmd[1].as_str(), cmd[2].len()),
+            (format!("k{i}").as_str(), n)
+        );
+        assert!(cmd[2].bytes().all(|b| b == b'a' + i as u8), "k{i} intact");
+    }
+    for i in 0..sizes.len() {
+        server.send(format!("+R{i}\r\n").as_bytes()).await;
+    }
+    for (i, call) in calls.into_iter().enumerate() {
+        assert_eq!(one(call).await, format!("R{i}"));
+    }
+    let stats = h.handle.stats();
+    assert_eq!((stats.queued, stats.in_flight), (0, 0));
+    assert!(stats.flushes > 1, "written in parts: {stats:?}");
+}
+
+#[tokio::test]
 async fn not_executed_replies_retry_a_group_only_when_none_of_it_ran() {
     let mut h = harness(Options::default());
     let mut server = h.server().await;

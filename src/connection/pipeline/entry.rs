@@ -96,6 +96,9 @@ pub(super) mod flag {
     /// it is never sent again on another connection or after a "not
     /// executed" reply; it fails instead.
     pub(in super::super) const NO_RESEND: u8 = 8;
+    /// Large enough to be written from its own buffer (a vectored write)
+    /// rather than copied into the write buffer; set while it is unwritten.
+    pub(in super::super) const OWN_BUFFER: u8 = 16;
 }
 
 /// A group's progress, and a gated request's continuation.

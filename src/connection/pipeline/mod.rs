@@ -8,6 +8,9 @@
 //!   reply slot ◀── complete ◀── FIFO front ◀── decoder ◀──poll_io: read── stream
 //! ```
 //!
+//! * **Large commands** (16 KB and more) are not copied into the write
+//!   buffer: a write is then vectored, runs of small commands from the
+//!   write buffer and each large one from its own bytes, in wire order.
 //! * **Requests** ([`Request`](super::request::Request)) become entries; a
 //!   group's bytes go into the write buffer as one piece, and its entry
 //!   gathers its N replies before the caller is answered once.
@@ -34,7 +37,7 @@ mod entry;
 pub(super) mod flush;
 
 use std::collections::VecDeque;
-use std::io;
+use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -61,6 +64,14 @@ use crate::stats::Counters;
 /// replies, and a large bulk string grows the buffer in these steps or by
 /// the decoder's hint, whichever is larger.
 const READ_CHUNK: usize = 64 * 1024;
+
+/// Commands at least this large are written from their own buffer (a
+/// vectored write) instead of being copied into the write buffer: above it
+/// the copy costs more than the extra slice.
+const OWN_BUFFER_MIN: usize = 16 * 1024;
+
+/// Most slices in one vectored write (well under every system's IOV_MAX).
+const MAX_WRITE_SLICES: usize = 64;
 
 /// Largest read-buffer reservation made from a length the server announced;
 /// past this the buffer grows as data actually arrives.
@@ -124,6 +135,11 @@ pub(super) struct Pipeline {
     /// Bytes appended to / accepted by the stream on this connection.
     appended: u64,
     written: u64,
+    /// Unwritten entries written from their own buffer (see
+    /// [`OWN_BUFFER_MIN`]) and their total size: the write buffer holds
+    /// only the other entries' bytes.
+    own_buffers: usize,
+    own_buffer_bytes: usize,
     /// How many entries at the FIFO's back are not yet completely written.
     /// Kept as a count (updated on push and write) because it is read
     /// several times per turn.
@@ -178,6 +194,8 @@ impl Pipeline {
             appended: 0,
             written: 0,
             unwritten: 0,
+            own_buffers: 0,
+            own_buffer_bytes: 0,
             up: false,
             wire_db: default_db,
             server_db: default_db,
@@ -217,8 +235,9 @@ impl Pipeline {
         self.backlog.len()
     }
 
+    /// Bytes waiting to be written (large commands wait in their own buffers).
     pub(super) fn write_buffer_len(&self) -> usize {
-        self.wbuf.len()
+        self.buffered()
     }
 
     pub(super) fn read_buffer_len(&self) -> usize {
@@ -239,7 +258,7 @@ impl Pipeline {
 
     /// Nothing of a caller's is waiting: no backlog, no awaited reply, nothing to write.
     pub(super) fn is_idle(&self) -> bool {
-        self.backlog.is_empty() && self.wbuf.is_empty() && self.fifo.iter().all(|e| !e.is_callers())
+        self.backlog.is_empty() && self.buffered() == 0 && self.fifo.iter().all(|e| !e.is_callers())
     }
 
     /// Nothing at all is queued or in flight (keep-alive may ping).
@@ -287,7 +306,7 @@ impl Pipeline {
 
     /// Whether entries may go into the write buffer now.
     fn can_fill(&self) -> bool {
-        self.up && !self.gate_closed && self.paused_until.is_none() && self.wbuf.len() < FLUSH_BOUND
+        self.up && !self.gate_closed && self.paused_until.is_none() && self.buffered() < FLUSH_BOUND
     }
 
     /// Moves entries from the backlog into the write buffer while it may.
@@ -312,7 +331,15 @@ impl Pipeline {
 
     #[inline]
     fn push_to_wire(&mut self, mut entry: Entry) {
-        self.wbuf.extend_from_slice(&entry.bytes);
+        if entry.bytes.len() >= OWN_BUFFER_MIN {
+            // Written from its own buffer: no copy of a large value.
+            entry.flags |= flag::OWN_BUFFER;
+            self.own_buffers += 1;
+            self.own_buffer_bytes += entry.bytes.len();
+        } else {
+            entry.flags &= !flag::OWN_BUFFER;
+            self.wbuf.extend_from_slice(&entry.bytes);
+        }
         self.appended += entry.bytes.len() as u64;
         entry.end = self.appended;
         if entry.is_gated() {
@@ -347,7 +374,7 @@ impl Pipeline {
         stream: &mut Stream,
     ) -> io::Result<Progress> {
         let write_now = should_write(
-            self.wbuf.len(),
+            self.buffered(),
             self.replied_since_write,
             self.unwritten,
             self.awaiting(),
@@ -370,13 +397,23 @@ impl Pipeline {
     }
 
     fn poll_write(&mut self, cx: &mut Context<'_>, stream: &mut Stream) -> io::Result<bool> {
-        match Pin::new(stream).poll_write(cx, &self.wbuf) {
+        let poll = if self.own_buffers == 0 {
+            Pin::new(stream).poll_write(cx, &self.wbuf)
+        } else {
+            self.poll_write_vectored(cx, stream)
+        };
+        match poll {
             Poll::Ready(Ok(0)) => Err(io::Error::new(
                 io::ErrorKind::WriteZero,
                 "the socket accepted no bytes",
             )),
             Poll::Ready(Ok(n)) => {
-                self.wbuf.advance(n);
+                if self.own_buffers == 0 {
+                    self.wbuf.advance(n);
+                } else {
+                    let share = self.write_buffer_share(n);
+                    self.wbuf.advance(share);
+                }
                 self.written += n as u64;
                 self.advance_written_entries();
                 self.last_write = Some(Instant::now());
@@ -404,12 +441,90 @@ impl Pipeline {
         }
     }
 
+    /// One vectored write of the unwritten entries, in wire order: runs of
+    /// small entries from the write buffer, large ones from their own.
+    fn poll_write_vectored(
+        &mut self,
+        cx: &mut Context<'_>,
+        stream: &mut Stream,
+    ) -> Poll<io::Result<usize>> {
+        let mut slices = [IoSlice::new(&[]); MAX_WRITE_SLICES];
+        let count = self.write_slices(&mut slices);
+        Pin::new(stream).poll_write_vectored(cx, &slices[..count])
+    }
+
+    /// Fills `out` with the unwritten bytes in wire order, as many slices
+    /// as fit; returns how many. The write buffer holds the small entries'
+    /// bytes back to back, so each run of small entries is one slice of it.
+    fn write_slices<'a>(&'a self, out: &mut [IoSlice<'a>; MAX_WRITE_SLICES]) -> usize {
+        let mut count = 0;
+        let (mut run, mut run_start) = (0, 0);
+        for entry in self.fifo.range(self.fifo.len() - self.unwritten..) {
+            let rest = self.unwritten_part(entry);
+            if entry.flags & flag::OWN_BUFFER == 0 {
+                run += rest.len();
+                continue;
+            }
+            if run > 0 {
+                out[count] = IoSlice::new(&self.wbuf[run_start..run_start + run]);
+                count += 1;
+                (run_start, run) = (run_start + run, 0);
+            }
+            out[count] = IoSlice::new(rest);
+            count += 1;
+            if count + 1 >= MAX_WRITE_SLICES {
+                return count;
+            }
+        }
+        if run > 0 {
+            out[count] = IoSlice::new(&self.wbuf[run_start..run_start + run]);
+            count += 1;
+        }
+        count
+    }
+
+    /// How many of the next `n` bytes of the output stream are in the write
+    /// buffer (the rest are large entries' own).
+    fn write_buffer_share(&self, n: usize) -> usize {
+        let (mut left, mut share) = (n, 0);
+        for entry in self.fifo.range(self.fifo.len() - self.unwritten..) {
+            if left == 0 {
+                break;
+            }
+            let here = self.unwritten_part(entry).len().min(left);
+            if entry.flags & flag::OWN_BUFFER == 0 {
+                share += here;
+            }
+            left -= here;
+        }
+        share
+    }
+
+    /// The bytes of an entry not yet written.
+    fn unwritten_part<'a>(&self, entry: &'a Entry) -> &'a [u8] {
+        let done = self.written.saturating_sub(entry.start()) as usize;
+        &entry.bytes[done.min(entry.bytes.len())..]
+    }
+
+    /// Bytes waiting to be written: the write buffer and the large entries
+    /// written from their own buffers.
+    fn buffered(&self) -> usize {
+        self.wbuf.len() + self.own_buffer_bytes
+    }
+
     /// After a write: entries whose last byte went out are no longer unwritten.
     fn advance_written_entries(&mut self) {
         while self.unwritten > 0 {
             let index = self.fifo.len() - self.unwritten;
-            match self.fifo.get(index) {
-                Some(entry) if entry.end <= self.written => self.unwritten -= 1,
+            match self.fifo.get_mut(index) {
+                Some(entry) if entry.end <= self.written => {
+                    if entry.flags & flag::OWN_BUFFER != 0 {
+                        entry.flags &= !flag::OWN_BUFFER;
+                        self.own_buffers -= 1;
+                        self.own_buffer_bytes -= entry.bytes.len();
+                    }
+                    self.unwritten -= 1;
+                }
                 _ => break,
             }
         }
@@ -720,6 +835,8 @@ impl Pipeline {
         self.appended = 0;
         self.written = 0;
         self.unwritten = 0;
+        self.own_buffers = 0;
+        self.own_buffer_bytes = 0;
         self.up = true;
     }
 
@@ -769,6 +886,8 @@ impl Pipeline {
         self.undecoded = false;
         self.select_failures.clear();
         self.wbuf.clear();
+        self.own_buffers = 0;
+        self.own_buffer_bytes = 0;
         self.rbuf = BytesMut::new();
         self.decoder = Decoder::new(self.limits);
     }
@@ -812,6 +931,8 @@ impl Pipeline {
             entry.fail(err);
         }
         self.unwritten = 0;
+        self.own_buffers = 0;
+        self.own_buffer_bytes = 0;
         self.up = false;
     }
 
