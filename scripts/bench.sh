@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark: redmux vs redis-rs vs fred, each on ONE shared
 # connection, with redis-benchmark as floor/ceiling references.
-#   scripts/bench.sh                    full run (~30 min): writes docs/BENCHMARKS.md and docs/img/*.png
+#   scripts/bench.sh                    full run (~55 min): writes docs/BENCHMARKS.md and docs/img/*.png
 #   scripts/bench.sh --quick            1 short round of a reduced matrix; prints tables, writes no docs
 #   scripts/bench.sh --current-thread   the same on a current-thread runtime (its own section and charts)
 # Any other option is passed to the binary (see benches/compare/src/main.rs),

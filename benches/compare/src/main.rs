@@ -43,7 +43,7 @@ use workload::{Kind, RunResult, Spec, Workload, WORKLOADS};
 #[global_allocator]
 static GLOBAL: alloc::Counting = alloc::Counting;
 
-pub const TASKS_FULL: [usize; 5] = [1, 8, 64, 512, 4096];
+pub const TASKS_FULL: [usize; 6] = [1, 8, 16, 64, 512, 4096];
 
 /// A redis-benchmark reference's (test, size, pipeline).
 type RefKey = (&'static str, usize, u32);
