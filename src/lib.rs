@@ -106,6 +106,7 @@ pub mod prelude {
 }
 pub use config::{
     BacklogPolicy, Config, ConfigError, Endpoint, Password, Protocol, RetryPolicy, TlsConfig,
+    DEFAULT_MAX_BYTES_IN_FLIGHT,
 };
 pub use database::{Call, Database, Reply};
 pub use error::{ConnectionState, Error, ErrorKind, Result};

@@ -78,6 +78,7 @@ pub(super) enum Key {
     ConnectTimeout,
     DefaultDatabase,
     KeepAlive,
+    MaxBytesInFlight,
     Name,
     Password,
     Protocol,
@@ -96,7 +97,7 @@ pub(super) enum Key {
 }
 
 /// Supported keys, canonical spelling, in the order listed in messages.
-pub(super) const SUPPORTED_KEYS: [(&str, Key); 22] = [
+pub(super) const SUPPORTED_KEYS: [(&str, Key); 23] = [
     ("abortConnect", Key::AbortConnect),
     ("allowAdmin", Key::AllowAdmin),
     ("asyncTimeout", Key::AsyncTimeout),
@@ -106,6 +107,7 @@ pub(super) const SUPPORTED_KEYS: [(&str, Key); 22] = [
     ("connectTimeout", Key::ConnectTimeout),
     ("defaultDatabase", Key::DefaultDatabase),
     ("keepAlive", Key::KeepAlive),
+    ("maxBytesInFlight", Key::MaxBytesInFlight),
     ("name", Key::Name),
     ("password", Key::Password),
     ("protocol", Key::Protocol),
@@ -269,6 +271,16 @@ pub(super) fn apply_option(
         Key::BacklogLimit => {
             config.backlog_limit =
                 parse_u32(name, value, "a whole number of commands", echo)? as usize;
+        }
+        Key::MaxBytesInFlight => {
+            let bytes = parse_u32(name, value, "a whole number of bytes", echo)?;
+            if bytes == 0 {
+                return Err(ConfigError::new(
+                    Some(name),
+                    format!("'{name}' must be at least 1 byte, got 0"),
+                ));
+            }
+            config.max_bytes_in_flight = bytes as usize;
         }
         Key::StallTimeout => {
             let ms = parse_u32(

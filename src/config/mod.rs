@@ -36,6 +36,17 @@ use std::time::Duration;
 
 use crate::resp::Limits;
 
+/// Default of [`Config::max_bytes_in_flight`] (key `maxBytesInFlight`):
+/// 64 MiB, far above what the socket holds (a few MiB), so it only engages
+/// when many large commands are issued at once (e.g. 4,096 SETs of 100 KB).
+///
+/// ```
+/// let config: redmux::Config = "localhost,maxBytesInFlight=1048576".parse().unwrap();
+/// assert_eq!(config.max_bytes_in_flight, 1 << 20);
+/// assert_eq!(redmux::Config::default().max_bytes_in_flight, redmux::DEFAULT_MAX_BYTES_IN_FLIGHT);
+/// ```
+pub const DEFAULT_MAX_BYTES_IN_FLIGHT: usize = 64 * 1024 * 1024;
+
 /// A password that does not print itself.
 ///
 /// `Debug` and `Display` both print `****`; use [`Password::expose`] where the
@@ -133,6 +144,15 @@ pub struct Config {
     /// Most commands held while no connection is up (key `backlogLimit`);
     /// default 100,000. Past it, new commands fail with kind `BacklogFull`.
     pub backlog_limit: usize,
+    /// Most bytes of commands a connection has written, or put in its write
+    /// buffer, whose replies have not all arrived (key `maxBytesInFlight`);
+    /// default 64 MiB ([`DEFAULT_MAX_BYTES_IN_FLIGHT`]). Past it, new
+    /// commands wait in the backlog, in order, with their timeouts running,
+    /// until replies bring it back under; one command larger than the bound
+    /// is still sent on its own. It bounds what the socket and the server's
+    /// query buffer hold for this client (the commands' bytes stay with
+    /// their requests either way).
+    pub max_bytes_in_flight: usize,
     /// A connection with commands awaiting replies that reads nothing for
     /// this long is torn down and reconnected (key `stallTimeout`, ms; 0
     /// turns it off); default 10 s, twice the default command timeout, so
@@ -238,6 +258,7 @@ impl Default for Config {
             retry_policy: RetryPolicy::default(),
             backlog_policy: BacklogPolicy::Queue,
             backlog_limit: 100_000,
+            max_bytes_in_flight: DEFAULT_MAX_BYTES_IN_FLIGHT,
             stall_timeout: Duration::from_secs(10),
             heartbeat_interval: Duration::from_secs(1),
             resp_limits: Limits::default(),
@@ -390,6 +411,9 @@ impl Config {
         if self.backlog_limit != d.backlog_limit {
             parts.push(format!("backlogLimit={}", self.backlog_limit));
         }
+        if self.max_bytes_in_flight != d.max_bytes_in_flight {
+            parts.push(format!("maxBytesInFlight={}", self.max_bytes_in_flight));
+        }
         if self.stall_timeout != d.stall_timeout {
             parts.push(format!("stallTimeout={}", self.stall_timeout.as_millis()));
         }
@@ -444,6 +468,7 @@ impl fmt::Debug for Config {
             .field("retry_policy", &self.retry_policy)
             .field("backlog_policy", &self.backlog_policy)
             .field("backlog_limit", &self.backlog_limit)
+            .field("max_bytes_in_flight", &self.max_bytes_in_flight)
             .field("stall_timeout", &self.stall_timeout)
             .field("heartbeat_interval", &self.heartbeat_interval)
             .field("resp_limits", &self.resp_limits)

@@ -92,7 +92,12 @@ impl Driver {
     ) -> Driver {
         let mut driver = Driver {
             rx,
-            pipeline: Pipeline::new(shared.clone(), config.resp_limits, config.default_database),
+            pipeline: Pipeline::new(
+                shared.clone(),
+                config.resp_limits,
+                config.default_database,
+                config.max_bytes_in_flight,
+            ),
             link: Lifecycle::new(connect, config.retry_policy, shared.clone()),
             deadlines: Deadlines::new(),
             heartbeat: Heartbeat::new(config.heartbeat_interval),

@@ -102,6 +102,7 @@ struct Options {
     hand_back: Option<HandBack>,
     /// No connection is ever made (attempts fail).
     unreachable: bool,
+    max_bytes_in_flight: usize,
 }
 
 impl Default for Options {
@@ -111,6 +112,7 @@ impl Default for Options {
             databases: Some(16),
             hand_back: None,
             unreachable: false,
+            max_bytes_in_flight: crate::DEFAULT_MAX_BYTES_IN_FLIGHT,
         }
     }
 }
@@ -122,6 +124,7 @@ fn harness(options: Options) -> Harness {
         databases,
         hand_back,
         unreachable,
+        max_bytes_in_flight,
     } = options;
     let connect: Connect = Arc::new(move || {
         let tx = tx.clone();
@@ -152,6 +155,7 @@ fn harness(options: Options) -> Harness {
             step: Duration::from_millis(5),
             max: Duration::from_millis(5),
         },
+        max_bytes_in_flight,
         ..Config::default()
     };
     let sink = Arc::new(EventSink::new());
@@ -679,6 +683,67 @@ async fn on_loss_written_requests_fail_and_unwritten_ones_are_requeued() {
     assert_eq!(one(unwritten).await, "OK");
     let stats = h.handle.stats();
     assert_eq!((stats.lost_may_have_run, stats.disconnects), (1, 1));
+}
+
+#[tokio::test]
+async fn past_the_bytes_in_flight_bound_commands_wait_for_replies() {
+    // Each SET below is 34 bytes on the wire; a bound of 70 lets three in
+    // (34, 68, then 102 >= 70 stops), the rest wait in the backlog until
+    // replies bring the bytes in flight back under it.
+    let mut h = harness(Options {
+        max_bytes_in_flight: 70,
+        ..Options::default()
+    });
+    let mut server = h.server().await;
+    let calls: Vec<_> = (0..6)
+        .map(|i| send(&h.handle, &["SET", &format!("k{i}"), "0123456"], 0))
+        .collect();
+    assert_eq!(encode(&["SET", "k0", "0123456"]).len(), 34);
+    for i in 0..3 {
+        assert_eq!(server.command().await[1], format!("k{i}"));
+    }
+    assert_eq!(
+        server.command_within_quiet().await,
+        None,
+        "a fourth command was written past the bound"
+    );
+    let stats = h.handle.stats();
+    assert_eq!((stats.in_flight, stats.queued), (3, 3), "{stats:?}");
+    server.send(b"+R0\r\n").await;
+    assert_eq!(
+        server.command().await[1],
+        "k3",
+        "a reply lets the next one in"
+    );
+    server.send(b"+R1\r\n+R2\r\n+R3\r\n").await;
+    for i in 4..6 {
+        assert_eq!(server.command().await[1], format!("k{i}"));
+    }
+    server.send(b"+R4\r\n+R5\r\n").await;
+    for (i, call) in calls.into_iter().enumerate() {
+        assert_eq!(one(call).await, format!("R{i}"));
+    }
+}
+
+#[tokio::test]
+async fn one_command_larger_than_the_bytes_in_flight_bound_still_goes() {
+    let mut h = harness(Options {
+        max_bytes_in_flight: 10,
+        ..Options::default()
+    });
+    let mut server = h.server().await;
+    let big = "x".repeat(100);
+    let first = send(&h.handle, &["SET", "a", &big], 0);
+    let second = send(&h.handle, &["SET", "b", &big], 0);
+    assert_eq!(server.command().await[1], "a");
+    assert_eq!(server.command_within_quiet().await, None);
+    server.send(b"+A\r\n").await;
+    assert_eq!(server.command().await[1], "b");
+    server.send(b"+B\r\n").await;
+    assert_eq!(
+        (one(first).await, one(second).await),
+        ("A".into(), "B".into())
+    );
 }
 
 #[tokio::test]

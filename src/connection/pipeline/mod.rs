@@ -129,6 +129,10 @@ pub(super) struct Pipeline {
     backlog: VecDeque<Entry>,
     /// In the write buffer or written, awaiting replies, in wire order.
     fifo: VecDeque<Entry>,
+    /// The FIFO's entries' bytes, and the most `fill` lets it reach
+    /// (`maxBytesInFlight`).
+    fifo_bytes: usize,
+    max_fifo_bytes: usize,
     wbuf: BytesMut,
     rbuf: BytesMut,
     decoder: Decoder,
@@ -181,13 +185,20 @@ pub(super) struct Pipeline {
 }
 
 impl Pipeline {
-    pub(super) fn new(shared: Arc<Shared>, limits: Limits, default_db: u32) -> Pipeline {
+    pub(super) fn new(
+        shared: Arc<Shared>,
+        limits: Limits,
+        default_db: u32,
+        max_fifo_bytes: usize,
+    ) -> Pipeline {
         entry::Deadline::epoch();
         Pipeline {
             shared,
             limits,
             backlog: VecDeque::new(),
             fifo: VecDeque::new(),
+            fifo_bytes: 0,
+            max_fifo_bytes: max_fifo_bytes.max(1),
             wbuf: BytesMut::with_capacity(FLUSH_BOUND),
             rbuf: BytesMut::new(),
             decoder: Decoder::new(limits),
@@ -304,9 +315,15 @@ impl Pipeline {
         deadline
     }
 
-    /// Whether entries may go into the write buffer now.
+    /// Whether entries may go into the write buffer now: not past the flush
+    /// bound, nor past the bytes-in-flight bound (an empty FIFO always
+    /// takes one entry, however large).
     fn can_fill(&self) -> bool {
-        self.up && !self.gate_closed && self.paused_until.is_none() && self.buffered() < FLUSH_BOUND
+        self.up
+            && !self.gate_closed
+            && self.paused_until.is_none()
+            && self.buffered() < FLUSH_BOUND
+            && self.fifo_bytes < self.max_fifo_bytes
     }
 
     /// Moves entries from the backlog into the write buffer while it may.
@@ -346,6 +363,7 @@ impl Pipeline {
             self.gate_closed = true;
         }
         self.tally.commands_written += u64::from(entry.count());
+        self.fifo_bytes += entry.bytes.len();
         self.fifo.push_back(entry);
         self.unwritten += 1;
     }
@@ -615,6 +633,7 @@ impl Pipeline {
         let Some(entry) = self.fifo.pop_front() else {
             return Ok(false);
         };
+        self.fifo_bytes = self.fifo_bytes.saturating_sub(entry.bytes.len());
         if entry.is_gated() {
             self.gate_closed = false;
         }
@@ -848,6 +867,7 @@ impl Pipeline {
         let endpoint = self.endpoint();
         let mut unsent = Vec::new();
         let (mut lost, mut lost_ff) = (0, 0);
+        self.fifo_bytes = 0;
         for mut entry in std::mem::take(&mut self.fifo) {
             if !entry.is_callers() {
                 continue;
@@ -909,6 +929,7 @@ impl Pipeline {
     pub(super) fn finish(&mut self, hand_back: bool) {
         let endpoint = self.endpoint();
         let why = "the multiplexer was closed before the reply arrived";
+        self.fifo_bytes = 0;
         for entry in std::mem::take(&mut self.fifo) {
             if !entry.is_callers() {
                 continue;
