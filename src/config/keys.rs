@@ -273,14 +273,21 @@ pub(super) fn apply_option(
                 parse_u32(name, value, "a whole number of commands", echo)? as usize;
         }
         Key::MaxBytesInFlight => {
-            let bytes = parse_u32(name, value, "a whole number of bytes", echo)?;
-            if bytes == 0 {
-                return Err(ConfigError::new(
-                    Some(name),
-                    format!("'{name}' must be at least 1 byte, got 0"),
-                ));
-            }
-            config.max_bytes_in_flight = bytes as usize;
+            let bytes = value
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+                .then(|| value.parse::<u64>().ok())
+                .flatten()
+                .ok_or_else(|| {
+                    ConfigError::new(
+                        Some(name),
+                        format!(
+                            "'{name}' expects a whole number of bytes (0 for no bound), got {}",
+                            shown(value, echo)
+                        ),
+                    )
+                })?;
+            config.max_bytes_in_flight = usize::try_from(bytes).unwrap_or(usize::MAX);
         }
         Key::StallTimeout => {
             let ms = parse_u32(
@@ -540,6 +547,20 @@ mod tests {
     fn empty_key_is_an_error() {
         let e = parse_err("h,=5");
         assert!(e.message.contains("empty key"), "{e}");
+    }
+
+    #[test]
+    fn max_bytes_in_flight_is_parsed_and_round_trips() {
+        for (text, bytes) in [("1048576", 1 << 20), ("0", 0), ("8589934592", 8 << 30)] {
+            let c = parse_ok(&format!("h,maxBytesInFlight={text}"));
+            assert_eq!(c.max_bytes_in_flight, bytes);
+            assert_eq!(parse_ok(&c.to_config_string()), c);
+        }
+        for bad in ["", "-1", "1e6", "64MiB"] {
+            let e = parse_err(&format!("h,maxBytesInFlight={bad}"));
+            assert_eq!(e.key.as_deref(), Some("maxBytesInFlight"));
+            assert!(e.message.contains("whole number of bytes"), "{e}");
+        }
     }
 
     #[test]

@@ -144,12 +144,14 @@ pub struct Config {
     /// Most commands held while no connection is up (key `backlogLimit`);
     /// default 100,000. Past it, new commands fail with kind `BacklogFull`.
     pub backlog_limit: usize,
-    /// Most bytes of commands a connection has written, or put in its write
-    /// buffer, whose replies have not all arrived (key `maxBytesInFlight`);
-    /// default 64 MiB ([`DEFAULT_MAX_BYTES_IN_FLIGHT`]). Past it, new
-    /// commands wait in the backlog, in order, with their timeouts running,
-    /// until replies bring it back under; one command larger than the bound
-    /// is still sent on its own. It bounds what the socket and the server's
+    /// Bytes of commands a connection has written, or put in its write
+    /// buffer, whose replies have not all arrived, past which no more are
+    /// added (key `maxBytesInFlight`; 0 for no bound); default 64 MiB
+    /// ([`DEFAULT_MAX_BYTES_IN_FLIGHT`]). Checked before each command is
+    /// added, so the last one admitted may pass it, and a command larger
+    /// than the bound still goes, alone. Later commands wait in the
+    /// backlog, in order, with their timeouts running, until replies bring
+    /// the total back under. It bounds what the socket and the server's
     /// query buffer hold for this client (the commands' bytes stay with
     /// their requests either way).
     pub max_bytes_in_flight: usize,

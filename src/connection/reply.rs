@@ -7,7 +7,9 @@
 //!
 //! The driver only ever sends; it never waits for the caller, so there is
 //! no sender-side waker. The lock is held for a move in or out, never across
-//! a wake-up or a drop of the answer.
+//! a wake-up or a drop of the answer; the driver takes it once per answer.
+//! (A lock-free slot would need `unsafe`, which this crate forbids; the
+//! lock is only ever contended by the one caller polling at that moment.)
 
 use std::future::Future;
 use std::pin::Pin;
@@ -63,6 +65,8 @@ impl Slot {
 
 /// The driver's end: answers the caller once.
 pub(crate) struct ReplySender {
+    /// One pointer, so that `Option<ReplySender>` is one too (an `Option`
+    /// inside to mark "answered" would double it in every FIFO entry).
     slot: Arc<Slot>,
 }
 
@@ -71,7 +75,7 @@ impl ReplySender {
     /// is dropped with the slot; the driver has nothing more to do either way.
     pub(crate) fn send(self, answer: Result<Answer>) {
         self.slot.finish(State::Done(answer));
-        // `Drop` sees `Done` and leaves it.
+        // `Drop` then sees `Done` and leaves it (a second, uncontended lock).
     }
 }
 
@@ -96,6 +100,19 @@ pub(crate) struct Closed;
 /// The caller's end: a future of the answer.
 pub(crate) struct ReplyReceiver {
     slot: Arc<Slot>,
+}
+
+impl Drop for ReplyReceiver {
+    /// The caller left: its waker is not kept (nor its task alive) until
+    /// the answer comes.
+    fn drop(&mut self) {
+        let mut state = self.slot.lock();
+        if matches!(*state, State::Waiting(_)) {
+            let waker = std::mem::replace(&mut *state, State::Empty);
+            drop(state);
+            drop(waker);
+        }
+    }
 }
 
 impl Future for ReplyReceiver {
@@ -194,6 +211,18 @@ mod tests {
         tx.send(Ok(Answer::One(Value::Nil)));
         assert_eq!(first.0.load(Ordering::SeqCst), 0);
         assert_eq!(second.0.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn a_caller_that_leaves_lets_go_of_its_waker() {
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let (tx, mut rx) = channel();
+        assert!(poll(&mut rx, &Waker::from(Arc::clone(&count))).is_pending());
+        assert_eq!(Arc::strong_count(&count), 2, "the slot holds the waker");
+        drop(rx);
+        assert_eq!(Arc::strong_count(&count), 1, "dropped with the caller");
+        tx.send(Ok(Answer::One(Value::Nil)));
+        assert_eq!(count.0.load(Ordering::SeqCst), 0, "nobody woken");
     }
 
     #[test]

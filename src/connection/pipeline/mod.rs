@@ -140,8 +140,10 @@ pub(super) struct Pipeline {
     appended: u64,
     written: u64,
     /// Unwritten entries written from their own buffer (see
-    /// [`OWN_BUFFER_MIN`]) and their total size: the write buffer holds
-    /// only the other entries' bytes.
+    /// [`OWN_BUFFER_MIN`]) and their total size, counted until each is
+    /// completely written (so a large command keeps the flush rule writing
+    /// until its last byte is out): the write buffer holds only the other
+    /// entries' bytes.
     own_buffers: usize,
     own_buffer_bytes: usize,
     /// How many entries at the FIFO's back are not yet completely written.
@@ -198,7 +200,12 @@ impl Pipeline {
             backlog: VecDeque::new(),
             fifo: VecDeque::new(),
             fifo_bytes: 0,
-            max_fifo_bytes: max_fifo_bytes.max(1),
+            // 0 turns the bound off, as 0 does for keepAlive and stallTimeout.
+            max_fifo_bytes: if max_fifo_bytes == 0 {
+                usize::MAX
+            } else {
+                max_fifo_bytes
+            },
             wbuf: BytesMut::with_capacity(FLUSH_BOUND),
             rbuf: BytesMut::new(),
             decoder: Decoder::new(limits),
@@ -633,6 +640,10 @@ impl Pipeline {
         let Some(entry) = self.fifo.pop_front() else {
             return Ok(false);
         };
+        debug_assert!(
+            self.fifo_bytes >= entry.bytes.len(),
+            "FIFO bytes miscounted"
+        );
         self.fifo_bytes = self.fifo_bytes.saturating_sub(entry.bytes.len());
         if entry.is_gated() {
             self.gate_closed = false;
