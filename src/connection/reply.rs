@@ -228,7 +228,12 @@ mod tests {
     #[test]
     fn sending_to_a_caller_that_left_drops_the_answer_quietly() {
         let (tx, rx) = channel();
+        let slot = Arc::downgrade(&tx.slot);
         drop(rx);
         tx.send(Ok(Answer::One(Value::Nil)));
+        assert!(
+            slot.upgrade().is_none(),
+            "the slot and its answer are freed"
+        );
     }
 }

@@ -47,13 +47,7 @@ pub fn write_bulk(buf: &mut BytesMut, arg: &[u8]) {
 
 /// Exactly how many bytes [`write_bulk`] appends for a payload of `len` bytes.
 pub(crate) fn bulk_len(len: usize) -> usize {
-    let mut digits = 1;
-    let mut rest = len / 10;
-    while rest > 0 {
-        digits += 1;
-        rest /= 10;
-    }
-    1 + digits + 2 + len + 2
+    1 + itoa::Buffer::new().format(len).len() + 2 + len + 2
 }
 
 /// Writes a command: an array of bulk strings, one per argument, the command

@@ -35,16 +35,16 @@
 mod databases;
 mod entry;
 pub(super) mod flush;
+mod write;
 
 use std::collections::VecDeque;
-use std::io::{self, IoSlice};
+use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::{Buf, BytesMut};
-use tokio::io::AsyncWrite;
+use bytes::BytesMut;
 use tokio::time::Instant;
 
 use self::databases::SelectFailure;
@@ -69,9 +69,6 @@ const READ_CHUNK: usize = 64 * 1024;
 /// vectored write) instead of being copied into the write buffer: above it
 /// the copy costs more than the extra slice.
 const OWN_BUFFER_MIN: usize = 16 * 1024;
-
-/// Most slices in one vectored write (well under every system's IOV_MAX).
-const MAX_WRITE_SLICES: usize = 64;
 
 /// Largest read-buffer reservation made from a length the server announced;
 /// past this the buffer grows as data actually arrives.
@@ -139,12 +136,11 @@ pub(super) struct Pipeline {
     /// Bytes appended to / accepted by the stream on this connection.
     appended: u64,
     written: u64,
-    /// Unwritten entries written from their own buffer (see
-    /// [`OWN_BUFFER_MIN`]) and their total size, counted until each is
-    /// completely written (so a large command keeps the flush rule writing
-    /// until its last byte is out): the write buffer holds only the other
-    /// entries' bytes.
-    own_buffers: usize,
+    /// Total size of the unwritten entries written from their own buffer
+    /// (see [`OWN_BUFFER_MIN`]; 0: none, every write is a plain one),
+    /// counted until each is completely written (so a large command keeps
+    /// the flush rule writing until its last byte is out): the write buffer
+    /// holds only the other entries' bytes.
     own_buffer_bytes: usize,
     /// How many entries at the FIFO's back are not yet completely written.
     /// Kept as a count (updated on push and write) because it is read
@@ -212,7 +208,6 @@ impl Pipeline {
             appended: 0,
             written: 0,
             unwritten: 0,
-            own_buffers: 0,
             own_buffer_bytes: 0,
             up: false,
             wire_db: default_db,
@@ -358,7 +353,6 @@ impl Pipeline {
         if entry.bytes.len() >= OWN_BUFFER_MIN {
             // Written from its own buffer: no copy of a large value.
             entry.flags |= flag::OWN_BUFFER;
-            self.own_buffers += 1;
             self.own_buffer_bytes += entry.bytes.len();
         } else {
             entry.flags &= !flag::OWN_BUFFER;
@@ -419,140 +413,6 @@ impl Pipeline {
             wrote,
             delivered,
         })
-    }
-
-    fn poll_write(&mut self, cx: &mut Context<'_>, stream: &mut Stream) -> io::Result<bool> {
-        let poll = if self.own_buffers == 0 {
-            Pin::new(stream).poll_write(cx, &self.wbuf)
-        } else {
-            self.poll_write_vectored(cx, stream)
-        };
-        match poll {
-            Poll::Ready(Ok(0)) => Err(io::Error::new(
-                io::ErrorKind::WriteZero,
-                "the socket accepted no bytes",
-            )),
-            Poll::Ready(Ok(n)) => {
-                if self.own_buffers == 0 {
-                    self.wbuf.advance(n);
-                } else {
-                    let share = self.write_buffer_share(n);
-                    self.wbuf.advance(share);
-                }
-                self.written += n as u64;
-                self.advance_written_entries();
-                self.last_write = Some(Instant::now());
-                Counters::add(&self.shared.stats.flushes, 1);
-                Counters::add(&self.shared.stats.bytes_out, n as u64);
-                self.replied_since_write = false;
-                self.unflushed = true;
-                Ok(true)
-            }
-            Poll::Ready(Err(e)) => Err(e),
-            Poll::Pending => Ok(false),
-        }
-    }
-
-    /// Pushes out what the transport buffered itself (TLS keeps records
-    /// until flushed; a TCP socket has nothing to flush).
-    fn poll_flush(&mut self, cx: &mut Context<'_>, stream: &mut Stream) -> io::Result<()> {
-        match Pin::new(stream).poll_flush(cx) {
-            Poll::Ready(Ok(())) => {
-                self.unflushed = false;
-                Ok(())
-            }
-            Poll::Ready(Err(e)) => Err(e),
-            Poll::Pending => Ok(()),
-        }
-    }
-
-    /// One vectored write of the unwritten entries, in wire order: runs of
-    /// small entries from the write buffer, large ones from their own.
-    fn poll_write_vectored(
-        &mut self,
-        cx: &mut Context<'_>,
-        stream: &mut Stream,
-    ) -> Poll<io::Result<usize>> {
-        let mut slices = [IoSlice::new(&[]); MAX_WRITE_SLICES];
-        let count = self.write_slices(&mut slices);
-        Pin::new(stream).poll_write_vectored(cx, &slices[..count])
-    }
-
-    /// Fills `out` with the unwritten bytes in wire order, as many slices
-    /// as fit; returns how many. The write buffer holds the small entries'
-    /// bytes back to back, so each run of small entries is one slice of it.
-    fn write_slices<'a>(&'a self, out: &mut [IoSlice<'a>; MAX_WRITE_SLICES]) -> usize {
-        let mut count = 0;
-        let (mut run, mut run_start) = (0, 0);
-        for entry in self.fifo.range(self.fifo.len() - self.unwritten..) {
-            let rest = self.unwritten_part(entry);
-            if entry.flags & flag::OWN_BUFFER == 0 {
-                run += rest.len();
-                continue;
-            }
-            if run > 0 {
-                out[count] = IoSlice::new(&self.wbuf[run_start..run_start + run]);
-                count += 1;
-                (run_start, run) = (run_start + run, 0);
-            }
-            out[count] = IoSlice::new(rest);
-            count += 1;
-            if count + 1 >= MAX_WRITE_SLICES {
-                return count;
-            }
-        }
-        if run > 0 {
-            out[count] = IoSlice::new(&self.wbuf[run_start..run_start + run]);
-            count += 1;
-        }
-        count
-    }
-
-    /// How many of the next `n` bytes of the output stream are in the write
-    /// buffer (the rest are large entries' own).
-    fn write_buffer_share(&self, n: usize) -> usize {
-        let (mut left, mut share) = (n, 0);
-        for entry in self.fifo.range(self.fifo.len() - self.unwritten..) {
-            if left == 0 {
-                break;
-            }
-            let here = self.unwritten_part(entry).len().min(left);
-            if entry.flags & flag::OWN_BUFFER == 0 {
-                share += here;
-            }
-            left -= here;
-        }
-        share
-    }
-
-    /// The bytes of an entry not yet written.
-    fn unwritten_part<'a>(&self, entry: &'a Entry) -> &'a [u8] {
-        let done = self.written.saturating_sub(entry.start()) as usize;
-        &entry.bytes[done.min(entry.bytes.len())..]
-    }
-
-    /// Bytes waiting to be written: the write buffer and the large entries
-    /// written from their own buffers.
-    fn buffered(&self) -> usize {
-        self.wbuf.len() + self.own_buffer_bytes
-    }
-
-    /// After a write: entries whose last byte went out are no longer unwritten.
-    fn advance_written_entries(&mut self) {
-        while self.unwritten > 0 {
-            let index = self.fifo.len() - self.unwritten;
-            match self.fifo.get_mut(index) {
-                Some(entry) if entry.end <= self.written => {
-                    if entry.flags & flag::OWN_BUFFER != 0 {
-                        entry.flags &= !flag::OWN_BUFFER;
-                        self.own_buffers -= 1;
-                        self.own_buffer_bytes -= entry.bytes.len();
-                    }
-                    self.unwritten -= 1;
-                }
-                _ => break,
-            }
-        }
     }
 
     /// Reads what the stream has (one successful read). True if bytes arrived.
@@ -865,7 +725,6 @@ impl Pipeline {
         self.appended = 0;
         self.written = 0;
         self.unwritten = 0;
-        self.own_buffers = 0;
         self.own_buffer_bytes = 0;
         self.up = true;
     }
@@ -917,7 +776,6 @@ impl Pipeline {
         self.undecoded = false;
         self.select_failures.clear();
         self.wbuf.clear();
-        self.own_buffers = 0;
         self.own_buffer_bytes = 0;
         self.rbuf = BytesMut::new();
         self.decoder = Decoder::new(self.limits);
@@ -963,7 +821,6 @@ impl Pipeline {
             entry.fail(err);
         }
         self.unwritten = 0;
-        self.own_buffers = 0;
         self.own_buffer_bytes = 0;
         self.up = false;
     }
