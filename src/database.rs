@@ -162,6 +162,10 @@ impl Database {
         if checked {
             self.mux.refuse_if_needed(cmd.name(), &cmd.args())?;
         }
+        let cmd = match &self.mux.inner.config.channel_prefix {
+            None => cmd,
+            Some(p) => prefix::channel(p.as_bytes(), cmd),
+        };
         match &self.prefix {
             None => Ok(cmd),
             Some(p) => prefix::apply(p, cmd),

@@ -55,6 +55,12 @@ pub enum ErrorKind {
     Closed,
     /// The commands waiting for a connection exceed the backlog bound.
     BacklogFull,
+    /// A subscription's consumer fell behind and its buffer was full, with
+    /// `subscriptionOverflow=close`: the subscription was ended.
+    SlowConsumer,
+    /// No dedicated connection could be leased: all `maxDedicated` are in
+    /// use (none came back in time), or `maxDedicated=0`.
+    PoolExhausted,
 }
 
 /// What the connection was doing when a command timed out.
@@ -194,6 +200,10 @@ enum Repr {
         endpoint: String,
         limit: usize,
     },
+    #[error("subscription to {channels} ended: its consumer fell behind and the buffer of {capacity} messages was full (subscriptionOverflow=close); read faster, raise subscriptionBuffer, or set subscriptionOverflow=dropOldest to drop the oldest messages instead")]
+    SlowConsumer { channels: String, capacity: usize },
+    #[error("no dedicated connection to lease: {reason}")]
+    PoolExhausted { reason: String },
 }
 
 /// The error type of every redmux operation.
@@ -221,6 +231,8 @@ impl Error {
             Repr::TypeConversion { .. } => ErrorKind::TypeConversion,
             Repr::Closed { .. } => ErrorKind::Closed,
             Repr::BacklogFull { .. } => ErrorKind::BacklogFull,
+            Repr::SlowConsumer { .. } => ErrorKind::SlowConsumer,
+            Repr::PoolExhausted { .. } => ErrorKind::PoolExhausted,
         }
     }
 
@@ -437,6 +449,14 @@ impl Error {
             endpoint: endpoint.to_owned(),
             limit,
         }))
+    }
+
+    pub(crate) fn slow_consumer(channels: String, capacity: usize) -> Error {
+        Error(Box::new(Repr::SlowConsumer { channels, capacity }))
+    }
+
+    pub(crate) fn pool_exhausted(reason: String) -> Error {
+        Error(Box::new(Repr::PoolExhausted { reason }))
     }
 
     /// Names the command in a type-conversion error raised before the command was known.

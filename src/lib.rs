@@ -68,10 +68,13 @@ mod commands;
 mod config;
 mod connection;
 mod database;
+mod dedicated;
 mod error;
 mod events;
 mod multiplexer;
 mod prefix;
+mod pubsub;
+pub mod queue;
 pub mod resp;
 mod router;
 mod script;
@@ -105,13 +108,17 @@ pub mod prelude {
     };
 }
 pub use config::{
-    BacklogPolicy, Config, ConfigError, Endpoint, Password, Protocol, RetryPolicy, TlsConfig,
-    DEFAULT_MAX_BYTES_IN_FLIGHT,
+    BacklogPolicy, Config, ConfigError, Endpoint, Overflow, Password, Protocol, RetryPolicy,
+    TlsConfig, DEFAULT_MAX_BYTES_IN_FLIGHT,
 };
 pub use database::{Call, Database, Reply};
+pub use dedicated::{Dedicated, DedicatedCall};
 pub use error::{ConnectionState, Error, ErrorKind, Result};
 pub use events::{ConnectionEvent, Events};
 pub use multiplexer::{IntoConfig, Multiplexer};
+pub use pubsub::{
+    Delivery, Gap, KeyspaceEvent, Message, Subscriber, SubscriberStats, Subscription,
+};
 pub use resp::Value;
 pub use script::Script;
 pub use stats::Stats;

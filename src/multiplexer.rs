@@ -12,8 +12,10 @@ use std::time::Duration;
 
 use crate::config::{Config, Endpoint};
 use crate::database::Database;
+use crate::dedicated::Dedicated;
 use crate::error::{Error, Result};
 use crate::events::Events;
+use crate::pubsub::Subscriber;
 use crate::router::Router;
 use crate::stats::Stats;
 
@@ -53,6 +55,10 @@ impl IntoConfig for &String {
 pub(crate) struct Inner {
     pub(crate) config: Config,
     pub(crate) router: Router,
+    /// The subscriber connection's task, started by the first subscription.
+    pubsub: Arc<crate::pubsub::Core>,
+    /// Exclusive connections leased by `dedicated()`.
+    dedicated: Arc<crate::dedicated::Pool>,
 }
 
 /// One shared, multiplexed connection to Redis. Cheap to clone; `Send + Sync`.
@@ -97,9 +103,22 @@ impl Multiplexer {
     /// Dropping the future abandons the attempt; nothing is left running.
     pub async fn connect(config: impl IntoConfig) -> Result<Multiplexer> {
         let config = config.into_config()?;
-        let router = Router::open(Arc::new(config.clone())).await?;
+        let shared_config = Arc::new(config.clone());
+        let router = Router::open(shared_config.clone()).await?;
+        let endpoint = router.endpoint().clone();
+        let pubsub = Arc::new(crate::pubsub::Core::new(
+            shared_config.clone(),
+            endpoint.clone(),
+            router.event_sink(),
+        ));
+        let dedicated = Arc::new(crate::dedicated::Pool::new(shared_config, endpoint));
         Ok(Multiplexer {
-            inner: Arc::new(Inner { config, router }),
+            inner: Arc::new(Inner {
+                config,
+                router,
+                pubsub,
+                dedicated,
+            }),
         })
     }
 
@@ -112,6 +131,48 @@ impl Multiplexer {
     /// A handle for the configured `defaultDatabase`.
     pub fn default_database(&self) -> Database {
         self.database(self.inner.config.default_database)
+    }
+
+    /// The subscriber: subscriptions to channels, patterns, shard channels
+    /// and keyspace notifications, all carried by one subscriber connection
+    /// (opened on the first subscription, separate from the command
+    /// connection; see [`Subscriber`]).
+    ///
+    /// ```no_run
+    /// # async fn demo(mux: redmux::Multiplexer) -> redmux::Result<()> {
+    /// let mut orders = mux.subscriber().subscribe(["orders"]).await?;
+    /// while let Some(msg) = orders.next_message().await {
+    ///     println!("{}", msg.payload_str());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn subscriber(&self) -> Subscriber {
+        Subscriber::new(self.inner.pubsub.clone())
+    }
+
+    /// Leases an exclusive connection for blocking commands (BLPOP, BLMOVE,
+    /// XREAD … BLOCK, WAIT), a hand-written WATCH/MULTI/EXEC, or SELECT:
+    /// what the shared connection refuses. See [`Dedicated`].
+    ///
+    /// At most `maxDedicated` (default 8) are leased at once; a lease past
+    /// that waits up to `connectTimeout` for one to come back. A returned
+    /// connection is reused if it is healthy and in its initial state;
+    /// otherwise it is closed.
+    ///
+    /// ```no_run
+    /// # async fn demo(mux: redmux::Multiplexer) -> redmux::Result<()> {
+    /// use std::time::Duration;
+    /// let mut conn = mux.dedicated().await?;
+    /// let job: Option<(String, String)> = conn.blpop(["jobs"], Duration::from_secs(5)).await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// Kind `PoolExhausted` when none is free in time (or `maxDedicated=0`),
+    /// `Connect`/`Auth` if a new connection cannot be made, `Closed` after
+    /// [`close`](Multiplexer::close).
+    pub async fn dedicated(&self) -> Result<Dedicated> {
+        self.inner.dedicated.lease().await
     }
 
     /// The configuration in use.
@@ -162,6 +223,8 @@ impl Multiplexer {
     /// Like [`close`](Multiplexer::close) with an explicit grace period;
     /// replies still missing after `grace` fail with kind `ConnectionLost`.
     pub async fn close_within(&self, grace: Duration) {
+        self.inner.dedicated.close();
+        self.inner.pubsub.close().await;
         self.inner.router.close(grace).await
     }
 

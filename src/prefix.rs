@@ -27,6 +27,37 @@ use crate::table::KeySearch;
 ///
 /// # Errors
 /// Kind `Refused` when the command's keys cannot all be found.
+/// Puts `channelPrefix` before the channel of PUBLISH and SPUBLISH (the
+/// subscriber puts it before every channel it subscribes to, so both sides
+/// meet); every other command is returned as it is.
+///
+/// ```text
+/// PUBLISH news hi  ──channelPrefix=app1:──▶  PUBLISH app1:news hi
+/// ```
+pub(crate) fn channel(prefix: &[u8], cmd: Cmd) -> Cmd {
+    let name = cmd.name();
+    let routed = name.eq_ignore_ascii_case("SPUBLISH");
+    if !(routed || name.eq_ignore_ascii_case("PUBLISH")) {
+        return cmd;
+    }
+    let args = cmd.args();
+    let mut out = Cmd::with_name(cmd.name_cow());
+    for (i, arg) in args.iter().enumerate() {
+        if i == 0 {
+            let mut prefixed = prefix.to_vec();
+            prefixed.extend_from_slice(arg);
+            if routed {
+                out.push_key(&prefixed[..]);
+            } else {
+                out.push_arg(&prefixed[..]);
+            }
+        } else {
+            out.push_arg(*arg);
+        }
+    }
+    out
+}
+
 pub(crate) fn apply(prefix: &[u8], cmd: Cmd) -> Result<Cmd> {
     let name = cmd.name().to_ascii_uppercase();
     let args = cmd.args();
@@ -215,6 +246,16 @@ mod tests {
                     .map(|a| String::from_utf8_lossy(a).into_owned()),
             )
             .collect()
+    }
+
+    #[test]
+    fn channel_prefix_goes_before_the_published_channel_only() {
+        let publish = channel(b"app:", Cmd::new("PUBLISH").arg("news").arg("news"));
+        assert_eq!(line(publish), ["PUBLISH", "app:news", "news"]);
+        let shard = channel(b"app:", Cmd::new("SPUBLISH").key("s").arg("m"));
+        assert_eq!(shard.first_key(), Some(&b"app:s"[..]), "still the routing argument");
+        let other = channel(b"app:", Cmd::new("GET").key("news"));
+        assert_eq!(line(other), ["GET", "news"]);
     }
 
     #[test]

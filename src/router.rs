@@ -77,6 +77,12 @@ impl Router {
         vec![(self.primary.endpoint().clone(), self.primary.stats())]
     }
 
+    /// The sink every connection of this multiplexer reports to (the
+    /// subscriber's and dedicated connections' too).
+    pub(crate) fn event_sink(&self) -> Arc<EventSink> {
+        self.events.clone()
+    }
+
     pub(crate) fn events(&self) -> Events {
         self.events.subscribe()
     }

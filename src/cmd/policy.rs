@@ -29,12 +29,16 @@ use crate::table::{self, AclCategories, CommandInfo, Flags};
 const WORK_QUEUE_HINT: &str =
     "use the pub/sub work-queue pattern instead: producers LPUSH the item \
      (fire-and-forget) and PUBLISH a nudge; consumers SUBSCRIBE and RPOP until the list is empty, \
-     draining once at start-up (see docs/ARCHITECTURE.md, \"Why blocking commands are refused\")";
+     draining once at start-up (redmux::queue::WorkQueue does this); or, for the rare caller that must block, \
+     lease an exclusive connection with mux.dedicated().await (see docs/WHY_NO_BLPOP.md)";
 
-const PUBSUB_HINT: &str = "pub/sub needs its own connection; a subscriber API is planned";
+const PUBSUB_HINT: &str =
+    "use mux.subscriber().subscribe([...]), which keeps subscriptions on a connection of their own \
+     and restores them after a reconnect";
 
 const TRANSACTION_HINT: &str =
-    "transactions need the transaction API, which queues them atomically";
+    "transactions need the transaction API, which queues them atomically (db.transaction()); \
+     a hand-written WATCH/MULTI/EXEC runs on mux.dedicated().await";
 
 /// Blocking commands the table does not flag `blocking`: WAIT (and WAITAOF,
 /// newer than the table) hold the caller until replicas or the AOF
@@ -54,7 +58,7 @@ const STATEFUL: &[(&str, &str)] = &[
     ("MONITOR", "run redis-cli MONITOR on its own connection"),
     (
         "SELECT",
-        "use mux.database(n), which switches database per command",
+        "use mux.database(n), which switches database per command (or SELECT on mux.dedicated().await)",
     ),
     ("QUIT", "use mux.close().await"),
     ("RESET", "use mux.close().await and connect again"),
@@ -173,6 +177,18 @@ pub(crate) fn check(name: &str, args: &[&[u8]], allow_admin: bool) -> Result<(),
     }
     if !allow_admin {
         if let Some(shown) = admin_name(name, info, args) {
+            return Err(Error::admin_refused(&shown));
+        }
+    }
+    Ok(())
+}
+
+/// The admin rule alone, for a dedicated connection: blocking and
+/// state-changing commands are what it is for, but `allowAdmin` still
+/// guards FLUSHALL, SHUTDOWN, CONFIG SET and the like.
+pub(crate) fn check_admin(name: &str, args: &[&[u8]], allow_admin: bool) -> Result<(), Error> {
+    if !allow_admin {
+        if let Some(shown) = admin_name(name, resolve(name, args), args) {
             return Err(Error::admin_refused(&shown));
         }
     }

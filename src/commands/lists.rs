@@ -19,7 +19,7 @@ pub enum ListEnd {
 }
 
 impl ListEnd {
-    fn keyword(self) -> &'static str {
+    pub(crate) fn keyword(self) -> &'static str {
         match self {
             ListEnd::Left => "LEFT",
             ListEnd::Right => "RIGHT",

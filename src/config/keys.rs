@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::tls::{check_tls, TlsConfig};
-use super::{BacklogPolicy, Config, ConfigError, Password, Protocol};
+use super::{BacklogPolicy, Config, ConfigError, Overflow, Password, Protocol};
 
 /// A configuration being read: the options applied so far, and the TLS
 /// settings, which are only judged once the whole input is read (`ssl=true`
@@ -94,20 +94,26 @@ pub(super) enum Key {
     BacklogLimit,
     StallTimeout,
     User,
+    ChannelPrefix,
+    SubscriptionBuffer,
+    SubscriptionOverflow,
+    MaxDedicated,
 }
 
 /// Supported keys, canonical spelling, in the order listed in messages.
-pub(super) const SUPPORTED_KEYS: [(&str, Key); 23] = [
+pub(super) const SUPPORTED_KEYS: [(&str, Key); 27] = [
     ("abortConnect", Key::AbortConnect),
     ("allowAdmin", Key::AllowAdmin),
     ("asyncTimeout", Key::AsyncTimeout),
     ("backlogLimit", Key::BacklogLimit),
     ("backlogPolicy", Key::BacklogPolicy),
+    ("channelPrefix", Key::ChannelPrefix),
     ("connectRetry", Key::ConnectRetry),
     ("connectTimeout", Key::ConnectTimeout),
     ("defaultDatabase", Key::DefaultDatabase),
     ("keepAlive", Key::KeepAlive),
     ("maxBytesInFlight", Key::MaxBytesInFlight),
+    ("maxDedicated", Key::MaxDedicated),
     ("name", Key::Name),
     ("password", Key::Password),
     ("protocol", Key::Protocol),
@@ -119,12 +125,14 @@ pub(super) const SUPPORTED_KEYS: [(&str, Key); 23] = [
     ("sslInsecure", Key::SslInsecure),
     ("sslKey", Key::SslKeyFile),
     ("stallTimeout", Key::StallTimeout),
+    ("subscriptionBuffer", Key::SubscriptionBuffer),
+    ("subscriptionOverflow", Key::SubscriptionOverflow),
     ("syncTimeout", Key::SyncTimeout),
     ("user", Key::User),
 ];
 
 /// SE.Redis keys redmux recognises but does not implement yet, with a hint.
-const NOT_YET_SUPPORTED_KEYS: [(&str, &str); 14] = [
+const NOT_YET_SUPPORTED_KEYS: [(&str, &str); 13] = [
     (
         "sslProtocols",
         "choosing TLS versions is not supported yet; TLS 1.2 and 1.3 are offered",
@@ -142,7 +150,6 @@ const NOT_YET_SUPPORTED_KEYS: [(&str, &str); 14] = [
         "topology options are not supported yet",
     ),
     ("configChannel", "topology options are not supported yet"),
-    ("channelPrefix", "pub/sub options are not supported yet"),
     ("proxy", "proxies are not supported yet"),
     ("tunnel", "tunnels are not supported yet"),
     ("version", "server version hints are not supported yet"),
@@ -298,6 +305,35 @@ pub(super) fn apply_option(
             )?;
             config.stall_timeout = Duration::from_millis(u64::from(ms));
         }
+        Key::ChannelPrefix => config.channel_prefix = non_empty(value),
+        Key::SubscriptionBuffer => {
+            let n = parse_u32(name, value, "a number of messages, at least 1", echo)?;
+            if n == 0 {
+                return Err(ConfigError::new(
+                    Some(name),
+                    format!("'{name}' must be at least 1 (messages a subscription holds)"),
+                ));
+            }
+            config.subscription_buffer = n as usize;
+        }
+        Key::SubscriptionOverflow => {
+            config.subscription_overflow = if value.eq_ignore_ascii_case("dropOldest") {
+                Overflow::DropOldest
+            } else if value.eq_ignore_ascii_case("close") {
+                Overflow::Close
+            } else {
+                return Err(ConfigError::new(
+                    Some(name),
+                    format!(
+                        "'{name}' expects dropOldest or close, got {}",
+                        shown(value, echo)
+                    ),
+                ));
+            }
+        }
+        Key::MaxDedicated => {
+            config.max_dedicated = parse_u32(name, value, "a number of connections", echo)?;
+        }
         Key::Name => config.client_name = non_empty(value),
         Key::User => config.user = non_empty(value),
         Key::Password => config.password = non_empty(value).map(Password),
@@ -413,6 +449,29 @@ mod tests {
     }
 
     #[test]
+    fn pubsub_and_dedicated_keys_parse_round_trip_and_reject_bad_values() {
+        let d = parse_ok("h");
+        assert_eq!(d.channel_prefix, None);
+        assert_eq!(d.subscription_buffer, 1024);
+        assert_eq!(d.subscription_overflow, crate::config::Overflow::DropOldest);
+        assert_eq!(d.max_dedicated, 8);
+        let c = parse_ok(
+            "h,channelPrefix=app1:,subscriptionBuffer=50,subscriptionOverflow=CLOSE,maxDedicated=0",
+        );
+        assert_eq!(c.channel_prefix.as_deref(), Some("app1:"));
+        assert_eq!(c.subscription_buffer, 50);
+        assert_eq!(c.subscription_overflow, crate::config::Overflow::Close);
+        assert_eq!(c.max_dedicated, 0);
+        assert!(parse_ok(&c.to_config_string()) == c, "{}", c.to_config_string());
+        let e = parse_err("h,subscriptionBuffer=0");
+        assert!(e.message.contains("at least 1"), "{e}");
+        let e = parse_err("h,subscriptionOverflow=block");
+        assert!(e.message.contains("dropOldest or close"), "{e}");
+        let e = parse_err("h,maxDedicated=-1");
+        assert_eq!(e.key.as_deref(), Some("maxDedicated"));
+    }
+
+    #[test]
     fn keys_and_boolean_values_are_case_insensitive() {
         let c = parse_ok("h,SYNCTIMEOUT=10,synctimeout=20,AbortConnect=FALSE,ALLOWADMIN=True");
         assert_eq!(c.sync_timeout, ms(20), "later value wins");
@@ -483,7 +542,6 @@ mod tests {
             "serviceName",
             "tiebreaker",
             "configCheckSeconds",
-            "channelPrefix",
             "proxy",
             "version",
             "resolveDns",

@@ -170,6 +170,44 @@ pub struct Config {
     /// TLS settings; `Some` turns TLS on for TCP endpoints (key `ssl=true`,
     /// or a `rediss://` URL, plus the `ssl*` keys). Default `None`.
     pub tls: Option<TlsConfig>,
+    /// Prefix put before every pub/sub channel name this client subscribes
+    /// to or publishes on (key `channelPrefix`), and taken off the channel
+    /// names of received messages; default `None`. Keyspace-notification
+    /// helpers subscribe to the server's own channels without it.
+    pub channel_prefix: Option<String>,
+    /// Messages each subscription holds for a consumer that has not read
+    /// them yet (key `subscriptionBuffer`, at least 1); default 1,024.
+    /// What happens past it is [`Config::subscription_overflow`].
+    pub subscription_buffer: usize,
+    /// What a full subscription buffer does with the next message (key
+    /// `subscriptionOverflow`: `dropOldest` or `close`); default
+    /// [`Overflow::DropOldest`].
+    pub subscription_overflow: Overflow,
+    /// Most dedicated connections leased at once (key `maxDedicated`);
+    /// default 8. A lease past it waits for one to be returned, up to
+    /// `connectTimeout`. 0 turns dedicated connections off.
+    pub max_dedicated: u32,
+}
+
+/// What a subscription whose buffer is full does with a new message
+/// ([`Config::subscription_overflow`]). Either way the subscriber's
+/// connection, the other subscriptions and the command connection keep
+/// going: one slow consumer never stalls them.
+///
+/// ```
+/// let config: redmux::Config = "localhost,subscriptionOverflow=close".parse().unwrap();
+/// assert_eq!(config.subscription_overflow, redmux::Overflow::Close);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Overflow {
+    /// Drop the oldest unread message and keep the new one; the consumer
+    /// is told how many were dropped (a `Gap` before the next message).
+    #[default]
+    DropOldest,
+    /// End the subscription: the consumer reads what is buffered, then an
+    /// error saying it fell behind; the channels are unsubscribed.
+    Close,
 }
 
 /// Delay between reconnect attempts.
@@ -265,6 +303,10 @@ impl Default for Config {
             heartbeat_interval: Duration::from_secs(1),
             resp_limits: Limits::default(),
             tls: None,
+            channel_prefix: None,
+            subscription_buffer: 1024,
+            subscription_overflow: Overflow::DropOldest,
+            max_dedicated: 8,
         }
     }
 }
@@ -419,6 +461,18 @@ impl Config {
         if self.stall_timeout != d.stall_timeout {
             parts.push(format!("stallTimeout={}", self.stall_timeout.as_millis()));
         }
+        if let Some(prefix) = &self.channel_prefix {
+            parts.push(format!("channelPrefix={prefix}"));
+        }
+        if self.subscription_buffer != d.subscription_buffer {
+            parts.push(format!("subscriptionBuffer={}", self.subscription_buffer));
+        }
+        if self.subscription_overflow != d.subscription_overflow {
+            parts.push("subscriptionOverflow=close".to_owned());
+        }
+        if self.max_dedicated != d.max_dedicated {
+            parts.push(format!("maxDedicated={}", self.max_dedicated));
+        }
         if let Some(tls) = &self.tls {
             parts.push("ssl=true".to_owned());
             if let Some(name) = &tls.server_name {
@@ -475,6 +529,10 @@ impl fmt::Debug for Config {
             .field("heartbeat_interval", &self.heartbeat_interval)
             .field("resp_limits", &self.resp_limits)
             .field("tls", &self.tls)
+            .field("channel_prefix", &self.channel_prefix)
+            .field("subscription_buffer", &self.subscription_buffer)
+            .field("subscription_overflow", &self.subscription_overflow)
+            .field("max_dedicated", &self.max_dedicated)
             .finish()
     }
 }

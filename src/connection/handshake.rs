@@ -11,10 +11,11 @@
 //! function runs for the first connect and for every reconnect, so a new
 //! connection is always in the same state.
 //!
-//! What the handshake sends depends on the connection's [`Role`]: today the
-//! only role is the shared, multiplexed command connection; subscriber,
-//! replica (READONLY) and dedicated connections will differ here and
-//! nowhere else.
+//! What the handshake sends depends on the connection's [`Role`]: the
+//! shared, multiplexed command connection and a leased dedicated connection
+//! get all of the above; a subscriber connection skips SELECT and the
+//! database count (channels do not belong to a database). Replica
+//! (READONLY) connections will differ here and nowhere else.
 
 use std::sync::Arc;
 
@@ -48,6 +49,10 @@ pub(crate) struct Session {
 pub(crate) enum Role {
     /// The shared connection that carries every caller's commands.
     Multiplexed,
+    /// The connection that carries every subscription (`mux.subscriber()`).
+    Subscriber,
+    /// An exclusive connection leased by one caller (`mux.dedicated()`).
+    Dedicated,
 }
 
 /// What a failed step of the handshake means.
@@ -188,7 +193,6 @@ fn database_count(reply: &Value) -> Option<u32> {
 
 /// The handshake's commands, in order.
 fn handshake_commands(config: &Config, role: Role) -> Vec<(Step, Cmd)> {
-    let Role::Multiplexed = role;
     let mut steps = Vec::new();
     // A user without a password still authenticates (as an ACL user with
     // `nopass`, which accepts any password), rather than being ignored.
@@ -203,7 +207,7 @@ fn handshake_commands(config: &Config, role: Role) -> Vec<(Step, Cmd)> {
     if config.protocol == Protocol::Resp3 {
         steps.push((Step::Required, Cmd::new("HELLO").arg(3)));
     }
-    if config.default_database != 0 {
+    if config.default_database != 0 && role != Role::Subscriber {
         steps.push((
             Step::Configured,
             Cmd::new("SELECT").arg(config.default_database),
@@ -231,10 +235,12 @@ fn handshake_commands(config: &Config, role: Role) -> Vec<(Step, Cmd)> {
                 .arg(env!("CARGO_PKG_VERSION")),
         ));
     }
-    steps.push((
-        Step::Databases,
-        Cmd::new("CONFIG").arg("GET").arg("databases"),
-    ));
+    if role != Role::Subscriber {
+        steps.push((
+            Step::Databases,
+            Cmd::new("CONFIG").arg("GET").arg("databases"),
+        ));
+    }
     steps.push((Step::Required, Cmd::new("PING")));
     steps
 }
@@ -291,6 +297,23 @@ mod tests {
         let steps = handshake_commands(&config, Role::Multiplexed);
         let names: Vec<&str> = steps.iter().map(|(_, c)| c.name()).collect();
         assert_eq!(names, ["CONFIG", "PING"]);
+    }
+
+    #[test]
+    fn a_subscriber_connection_skips_select_and_the_database_count() {
+        let config = Config {
+            default_database: 3,
+            set_lib: false,
+            ..Config::default()
+        };
+        let names = |role| {
+            handshake_commands(&config, role)
+                .iter()
+                .map(|(_, c)| c.name().to_owned())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(Role::Subscriber), ["PING"]);
+        assert_eq!(names(Role::Dedicated), ["SELECT", "CONFIG", "PING"]);
     }
 
     #[test]

@@ -185,7 +185,7 @@ impl Lifecycle {
 
 /// A number in `[0, 1)` for back-off jitter, from the clock's nanoseconds:
 /// clients that lost the same server at the same moment still differ here.
-fn jitter() -> f64 {
+pub(crate) fn jitter() -> f64 {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())

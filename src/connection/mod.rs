@@ -37,10 +37,12 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 use driver::{Driver, Message};
-use handshake::{Established, Role};
+pub(crate) use handshake::{connect as open_connection, Established, Role};
+pub(crate) use lifecycle::jitter;
 use lifecycle::Connect;
 use request::{HandBack, Request};
 use shared::Shared;
+pub(crate) use transport::Stream;
 
 use crate::config::{Config, Endpoint};
 use crate::error::{Error, Result};

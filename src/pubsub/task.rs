@@ -1,0 +1,817 @@
+//! The subscriber's task: owns the one subscriber connection of a
+//! multiplexer, keeps every subscription alive on it, and hands each
+//! message to the buffers of the subscriptions that asked for it.
+//!
+//! ```text
+//!  Subscriber / Subscription ──Control──▶ Task ── SUBSCRIBE … ──▶ server
+//!                                          │ ◀── confirmations, messages, PONG
+//!            Buffer (one per subscription) ◀┘ push: never waits
+//! ```
+//!
+//! | state     | leaves when                                   | to        |
+//! |-----------|-----------------------------------------------|-----------|
+//! | connecting| handshake done / failed                       | up / back-off |
+//! | up        | read/write error, EOF, protocol error, unanswered PING for `stallTimeout` | back-off |
+//! | back-off  | retry delay elapsed                           | connecting |
+//!
+//! What the server has been asked to subscribe is derived from `routes`
+//! (every name some subscription wants), so restoring after a reconnect is
+//! one pass over it: every channel, pattern and shard channel comes back,
+//! not just some (the bug SE.Redis had after two quick reconnects). Each
+//! subscription that was confirmed before the loss then reads a
+//! [`Gap::Reconnected`] before the first message after it.
+//!
+//! Confirmations are matched by kind and name, not by position: messages
+//! interleave with them, and a server may unsubscribe a shard channel on
+//! its own (slot moved). Error replies and PONGs answer the oldest request
+//! waiting for one, as the server answers in order.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+use super::buffer::{Buffer, Pushed};
+use super::message::{Delivery, Gap, Message};
+use crate::cmd::Cmd;
+use crate::config::{Config, Endpoint};
+use crate::connection::{jitter, open_connection, Established, Role, Stream};
+use crate::error::{Error, Result};
+use crate::events::{ConnectionEvent, EventSink};
+use crate::resp::{Decoder, Value};
+
+/// The three kinds of subscription.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Kind {
+    /// `SUBSCRIBE channel`.
+    Channel,
+    /// `PSUBSCRIBE pattern`.
+    Pattern,
+    /// `SSUBSCRIBE shard-channel`.
+    Shard,
+}
+
+impl Kind {
+    fn subscribe(self) -> &'static str {
+        match self {
+            Kind::Channel => "SUBSCRIBE",
+            Kind::Pattern => "PSUBSCRIBE",
+            Kind::Shard => "SSUBSCRIBE",
+        }
+    }
+
+    fn unsubscribe(self) -> &'static str {
+        match self {
+            Kind::Channel => "UNSUBSCRIBE",
+            Kind::Pattern => "PUNSUBSCRIBE",
+            Kind::Shard => "SUNSUBSCRIBE",
+        }
+    }
+
+    /// The kind and direction of a confirmation frame's first element.
+    fn of_confirmation(name: &[u8]) -> Option<(Kind, bool)> {
+        Some(match name.to_ascii_lowercase().as_slice() {
+            b"subscribe" => (Kind::Channel, true),
+            b"psubscribe" => (Kind::Pattern, true),
+            b"ssubscribe" => (Kind::Shard, true),
+            b"unsubscribe" => (Kind::Channel, false),
+            b"punsubscribe" => (Kind::Pattern, false),
+            b"sunsubscribe" => (Kind::Shard, false),
+            _ => return None,
+        })
+    }
+}
+
+/// What handles ask of the task.
+pub(crate) enum Control {
+    /// Start delivering `names` (already prefixed) to `buffer`; answer
+    /// `done` once the server confirmed them.
+    Subscribe {
+        id: u64,
+        kind: Kind,
+        names: Vec<Bytes>,
+        /// Bytes of `channelPrefix` to take off received names (0: none).
+        prefix_len: usize,
+        buffer: Arc<Buffer>,
+        done: oneshot::Sender<Result<()>>,
+    },
+    /// Stop delivering to subscription `id`; answer `done` (if any) once
+    /// the server confirmed the names no other subscription wants.
+    Unsubscribe {
+        id: u64,
+        done: Option<oneshot::Sender<()>>,
+    },
+    /// End every subscription and the task.
+    Close { done: oneshot::Sender<()> },
+}
+
+/// Counters the handles read (see `SubscriberStats`).
+#[derive(Default)]
+pub(crate) struct Shared {
+    pub(crate) connected: AtomicBool,
+    pub(crate) closed: AtomicBool,
+    pub(crate) reconnects: AtomicU64,
+    pub(crate) disconnects: AtomicU64,
+    pub(crate) messages: AtomicU64,
+    pub(crate) dropped: AtomicU64,
+    pub(crate) subscriptions: AtomicU64,
+    pub(crate) names: AtomicU64,
+}
+
+struct Sub {
+    kind: Kind,
+    names: Vec<Bytes>,
+    prefix_len: usize,
+    buffer: Arc<Buffer>,
+    /// The server confirmed it: it gets a gap after a reconnect.
+    confirmed: bool,
+}
+
+/// Who waits for a pending request to complete.
+enum Waiter {
+    Subscribed(u64, oneshot::Sender<Result<()>>),
+    Unsubscribed(oneshot::Sender<()>),
+}
+
+/// What a pending request waits for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Awaits {
+    /// Confirmations of this kind and direction (`true`: subscribe).
+    Confirm(Kind, bool),
+    Pong,
+}
+
+/// A request written and not fully answered.
+struct Pending {
+    awaits: Awaits,
+    /// The names still to be confirmed.
+    remaining: Vec<Bytes>,
+    command: &'static str,
+    waiters: Vec<Waiter>,
+    sent: Instant,
+}
+
+/// Why `serve` returned.
+enum Exit {
+    /// Closed, or every handle dropped: the task ends.
+    Done,
+    /// The connection broke; reconnect.
+    Lost(String),
+}
+
+pub(crate) struct Task {
+    rx: mpsc::UnboundedReceiver<Control>,
+    config: Arc<Config>,
+    endpoint: Endpoint,
+    events: Arc<EventSink>,
+    shared: Arc<Shared>,
+    subs: HashMap<u64, Sub>,
+    /// Every name some subscription wants, with who wants it.
+    routes: HashMap<(Kind, Bytes), Vec<u64>>,
+    pending: VecDeque<Pending>,
+    /// Subscribe waiters that arrived while no connection was up.
+    waiting: Vec<Waiter>,
+    out: BytesMut,
+    /// When the current outage began (after a first connection).
+    lost_at: Option<Instant>,
+    ever_connected: bool,
+}
+
+impl Task {
+    pub(crate) fn new(
+        rx: mpsc::UnboundedReceiver<Control>,
+        config: Arc<Config>,
+        endpoint: Endpoint,
+        events: Arc<EventSink>,
+        shared: Arc<Shared>,
+    ) -> Task {
+        Task {
+            rx,
+            config,
+            endpoint,
+            events,
+            shared,
+            subs: HashMap::new(),
+            routes: HashMap::new(),
+            pending: VecDeque::new(),
+            waiting: Vec::new(),
+            out: BytesMut::new(),
+            lost_at: None,
+            ever_connected: false,
+        }
+    }
+
+    fn label(&self) -> String {
+        format!("{} (subscriber)", self.endpoint)
+    }
+
+    /// Connects, serves, reconnects with back-off, until closed.
+    pub(crate) async fn run(mut self) {
+        let mut attempt: u32 = 0;
+        // A failure is reported once per outage, as for the command connection.
+        let mut reported = false;
+        loop {
+            attempt = attempt.saturating_add(1);
+            self.events.emit(ConnectionEvent::Connecting {
+                endpoint: self.label(),
+                attempt,
+            });
+            let connect =
+                open_connection(self.endpoint.clone(), self.config.clone(), Role::Subscriber);
+            let Some(result) = self.while_handling_controls(connect).await else {
+                return;
+            };
+            let reason = match result {
+                Ok(established) => {
+                    attempt = 0;
+                    reported = false;
+                    match self.serve(established).await {
+                        Exit::Done => return,
+                        Exit::Lost(reason) => {
+                            self.on_lost();
+                            reason
+                        }
+                    }
+                }
+                Err(e) => e.to_string(),
+            };
+            if !reported {
+                reported = true;
+                self.events.emit(ConnectionEvent::Failed {
+                    endpoint: self.label(),
+                    reason,
+                });
+            }
+            let delay = self
+                .config
+                .retry_policy
+                .delay(attempt.saturating_sub(1), jitter());
+            if self
+                .while_handling_controls(tokio::time::sleep(delay))
+                .await
+                .is_none()
+            {
+                return;
+            }
+        }
+    }
+
+    /// Runs `fut` while applying controls that arrive; `None` if the task
+    /// was closed meanwhile.
+    async fn while_handling_controls<F: std::future::Future>(
+        &mut self,
+        fut: F,
+    ) -> Option<F::Output> {
+        tokio::pin!(fut);
+        loop {
+            tokio::select! {
+                out = &mut fut => return Some(out),
+                control = self.rx.recv() => {
+                    if !self.apply(control, false) {
+                        return None;
+                    }
+                }
+            }
+        }
+    }
+
+    /// One connection's life.
+    async fn serve(&mut self, established: Established) -> Exit {
+        let Established {
+            mut stream,
+            session,
+        } = established;
+        let mut input = session.leftover;
+        let mut decoder = Decoder::new(self.config.resp_limits);
+        self.shared.connected.store(true, Relaxed);
+        let endpoint = self.label();
+        match self.lost_at {
+            Some(since) => {
+                self.shared.reconnects.fetch_add(1, Relaxed);
+                self.events.emit(ConnectionEvent::Restored {
+                    endpoint,
+                    outage: since.elapsed(),
+                });
+            }
+            None if !self.ever_connected => {
+                self.events.emit(ConnectionEvent::Connected { endpoint })
+            }
+            None => {}
+        }
+        self.ever_connected = true;
+        self.restore();
+        let mut last_read = Instant::now();
+        let mut tick = tokio::time::interval(
+            self.config
+                .heartbeat_interval
+                .max(Duration::from_millis(10)),
+        );
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            if let Err(reason) = self.flush(&mut stream).await {
+                return Exit::Lost(reason);
+            }
+            if let Err(reason) = self.decode_all(&mut decoder, &mut input) {
+                return Exit::Lost(reason);
+            }
+            if !self.out.is_empty() {
+                continue;
+            }
+            tokio::select! {
+                control = self.rx.recv() => {
+                    if !self.apply(control, true) {
+                        return Exit::Done;
+                    }
+                }
+                read = stream.read_buf(&mut input) => match read {
+                    Ok(0) => return Exit::Lost("the server closed the connection".into()),
+                    Ok(_) => last_read = Instant::now(),
+                    Err(e) => return Exit::Lost(format!("read failed: {e}")),
+                },
+                _ = tick.tick() => {
+                    if let Some(reason) = self.heartbeat(last_read) {
+                        return Exit::Lost(reason);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Writes what is queued, within the command timeout.
+    async fn flush(&mut self, stream: &mut Stream) -> std::result::Result<(), String> {
+        if self.out.is_empty() {
+            return Ok(());
+        }
+        let out = self.out.split();
+        let write = async {
+            stream.write_all(&out).await?;
+            stream.flush().await
+        };
+        match tokio::time::timeout(self.config.command_timeout(), write).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(format!("write failed: {e}")),
+            Err(_) => Err("a write did not complete within the command timeout".into()),
+        }
+    }
+
+    /// Decodes and handles every whole frame in `input`.
+    fn decode_all(
+        &mut self,
+        decoder: &mut Decoder,
+        input: &mut BytesMut,
+    ) -> std::result::Result<(), String> {
+        loop {
+            match decoder.decode(input) {
+                Ok(Some(value)) => self.on_frame(value),
+                Ok(None) => return Ok(()),
+                Err(e) => {
+                    let error = Error::protocol(&self.label(), e);
+                    self.events.emit(ConnectionEvent::ProtocolError {
+                        endpoint: self.label(),
+                        message: error.to_string(),
+                    });
+                    return Err(error.to_string());
+                }
+            }
+        }
+    }
+
+    /// Keep-alive and stall check: a PING after `keepAlive` of silence; the
+    /// connection is declared dead when a PING stays unanswered for
+    /// `stallTimeout`.
+    fn heartbeat(&mut self, last_read: Instant) -> Option<String> {
+        let stall = self.config.stall_timeout;
+        if let Some(ping) = self.pending.iter().find(|p| p.awaits == Awaits::Pong) {
+            let waited = ping.sent.elapsed();
+            if !stall.is_zero() && waited >= stall && last_read.elapsed() >= stall {
+                return Some(format!(
+                    "no reply to PING for {} ms (stallTimeout)",
+                    waited.as_millis()
+                ));
+            }
+            return None;
+        }
+        let keep_alive = self.config.keep_alive;
+        if !keep_alive.is_zero() && last_read.elapsed() >= keep_alive {
+            self.write(Cmd::new("PING"));
+            self.pending.push_back(Pending {
+                awaits: Awaits::Pong,
+                remaining: Vec::new(),
+                command: "PING",
+                waiters: Vec::new(),
+                sent: Instant::now(),
+            });
+        }
+        None
+    }
+
+    fn write(&mut self, cmd: Cmd) {
+        self.out.extend_from_slice(&cmd.into_bytes());
+    }
+
+    /// Applies one control message; `false` when the task should end.
+    fn apply(&mut self, control: Option<Control>, up: bool) -> bool {
+        match control {
+            // Every handle and subscription is gone.
+            None => {
+                self.shutdown(None);
+                false
+            }
+            Some(Control::Close { done }) => {
+                self.shutdown(Some(done));
+                false
+            }
+            Some(Control::Subscribe {
+                id,
+                kind,
+                names,
+                prefix_len,
+                buffer,
+                done,
+            }) => {
+                let mut new = Vec::new();
+                for name in &names {
+                    let wanted = self.routes.entry((kind, name.clone())).or_default();
+                    if wanted.is_empty() {
+                        new.push(name.clone());
+                    }
+                    wanted.push(id);
+                }
+                self.subs.insert(
+                    id,
+                    Sub {
+                        kind,
+                        names,
+                        prefix_len,
+                        buffer,
+                        confirmed: false,
+                    },
+                );
+                self.publish_counts();
+                let waiter = Waiter::Subscribed(id, done);
+                if !up {
+                    self.waiting.push(waiter);
+                } else if new.is_empty() {
+                    // Already asked for: answered with the last request in
+                    // flight (the server answers in order), or now.
+                    match self.pending.back_mut() {
+                        Some(last) => last.waiters.push(waiter),
+                        None => self.answer(waiter, Ok(())),
+                    }
+                } else {
+                    self.request(kind, true, new, vec![waiter]);
+                }
+                true
+            }
+            Some(Control::Unsubscribe { id, done }) => {
+                let gone = self.remove(id);
+                let waiters: Vec<Waiter> = done.into_iter().map(Waiter::Unsubscribed).collect();
+                match gone {
+                    Some((kind, names)) if up && !names.is_empty() => {
+                        self.request(kind, false, names, waiters)
+                    }
+                    _ => waiters.into_iter().for_each(|w| self.answer(w, Ok(()))),
+                }
+                true
+            }
+        }
+    }
+
+    /// Forgets subscription `id`; the names no subscription wants any more.
+    fn remove(&mut self, id: u64) -> Option<(Kind, Vec<Bytes>)> {
+        let sub = self.subs.remove(&id)?;
+        let mut unwanted = Vec::new();
+        for name in sub.names {
+            let key = (sub.kind, name);
+            if let Some(ids) = self.routes.get_mut(&key) {
+                ids.retain(|&other| other != id);
+                if ids.is_empty() {
+                    self.routes.remove(&key);
+                    unwanted.push(key.1);
+                }
+            }
+        }
+        self.publish_counts();
+        Some((sub.kind, unwanted))
+    }
+
+    /// Writes (P|S)(UN)SUBSCRIBE for `names`; the waiters are answered
+    /// when the last confirmation arrives. Shard channels go one per
+    /// command: in a cluster each command's channels must share a slot.
+    fn request(&mut self, kind: Kind, subscribe: bool, names: Vec<Bytes>, waiters: Vec<Waiter>) {
+        let command = if subscribe {
+            kind.subscribe()
+        } else {
+            kind.unsubscribe()
+        };
+        let groups: Vec<Vec<Bytes>> = if kind == Kind::Shard {
+            names.into_iter().map(|n| vec![n]).collect()
+        } else {
+            vec![names]
+        };
+        let count = groups.len();
+        let mut waiters = Some(waiters);
+        for (i, group) in groups.into_iter().enumerate() {
+            let mut cmd = Cmd::new(command);
+            for name in &group {
+                cmd.push_arg(&name[..]);
+            }
+            self.write(cmd);
+            self.pending.push_back(Pending {
+                awaits: Awaits::Confirm(kind, subscribe),
+                remaining: group,
+                command,
+                waiters: if i + 1 == count {
+                    waiters.take().unwrap_or_default()
+                } else {
+                    Vec::new()
+                },
+                sent: Instant::now(),
+            });
+        }
+    }
+
+    /// After a (re)connect: subscribe everything wanted, answer the
+    /// waiters that arrived meanwhile, and tell confirmed subscriptions
+    /// about the gap.
+    fn restore(&mut self) {
+        let mut by_kind: [Vec<Bytes>; 3] = Default::default();
+        for (kind, name) in self.routes.keys() {
+            let slot = match kind {
+                Kind::Channel => 0,
+                Kind::Pattern => 1,
+                Kind::Shard => 2,
+            };
+            by_kind[slot].push(name.clone());
+        }
+        for (kind, mut names) in [Kind::Channel, Kind::Pattern, Kind::Shard]
+            .into_iter()
+            .zip(by_kind)
+        {
+            if !names.is_empty() {
+                names.sort();
+                self.request(kind, true, names, Vec::new());
+            }
+        }
+        let waiting = std::mem::take(&mut self.waiting);
+        match self.pending.back_mut() {
+            Some(last) => last.waiters.extend(waiting),
+            None => waiting.into_iter().for_each(|w| self.answer(w, Ok(()))),
+        }
+        if let Some(since) = self.lost_at.take() {
+            let outage = since.elapsed();
+            for sub in self.subs.values().filter(|s| s.confirmed) {
+                sub.buffer
+                    .push(Delivery::Gap(Gap::Reconnected { outage }), || {
+                        Error::closed("SUBSCRIBE")
+                    });
+            }
+        }
+    }
+
+    /// The connection broke: what was in flight waits for the next one.
+    fn on_lost(&mut self) {
+        self.shared.connected.store(false, Relaxed);
+        self.shared.disconnects.fetch_add(1, Relaxed);
+        if self.lost_at.is_none() {
+            self.lost_at = Some(Instant::now());
+        }
+        self.out.clear();
+        for pending in std::mem::take(&mut self.pending) {
+            for waiter in pending.waiters {
+                match waiter {
+                    // Resubscribed with everything else on the next connection.
+                    Waiter::Subscribed(..) => self.waiting.push(waiter),
+                    // The server forgot everything with the connection.
+                    Waiter::Unsubscribed(_) => self.answer(waiter, Ok(())),
+                }
+            }
+        }
+    }
+
+    /// Ends every subscription (closed) and answers every waiter.
+    fn shutdown(&mut self, done: Option<oneshot::Sender<()>>) {
+        self.shared.closed.store(true, Relaxed);
+        self.shared.connected.store(false, Relaxed);
+        let waiters: Vec<Waiter> = std::mem::take(&mut self.pending)
+            .into_iter()
+            .flat_map(|p| p.waiters)
+            .chain(std::mem::take(&mut self.waiting))
+            .collect();
+        for waiter in waiters {
+            self.answer(waiter, Err(Error::closed("SUBSCRIBE")));
+        }
+        for (_, sub) in self.subs.drain() {
+            sub.buffer.end(Error::closed("SUBSCRIBE"));
+        }
+        self.routes.clear();
+        self.publish_counts();
+        if let Some(done) = done {
+            let _ = done.send(());
+        }
+    }
+
+    fn answer(&mut self, waiter: Waiter, result: Result<()>) {
+        match waiter {
+            Waiter::Subscribed(id, done) => {
+                if result.is_ok() {
+                    if let Some(sub) = self.subs.get_mut(&id) {
+                        sub.confirmed = true;
+                    }
+                } else {
+                    self.remove(id);
+                }
+                if done.send(result).is_err() {
+                    // The caller gave up (timed out): nobody will read it.
+                    if let Some((kind, names)) = self.remove(id) {
+                        if !names.is_empty() && self.shared.connected.load(Relaxed) {
+                            self.request(kind, false, names, Vec::new());
+                        }
+                    }
+                }
+            }
+            Waiter::Unsubscribed(done) => {
+                let _ = done.send(());
+            }
+        }
+    }
+
+    fn publish_counts(&self) {
+        self.shared
+            .subscriptions
+            .store(self.subs.len() as u64, Relaxed);
+        self.shared.names.store(self.routes.len() as u64, Relaxed);
+    }
+
+    /// One frame from the server.
+    fn on_frame(&mut self, value: Value) {
+        let items = match value {
+            Value::Push(items) | Value::Array(items) => items,
+            Value::SimpleString(s) if s.eq_ignore_ascii_case(b"PONG") => {
+                self.on_pong();
+                return;
+            }
+            Value::Error(text) => {
+                self.on_error(&text);
+                return;
+            }
+            other => {
+                tracing::warn!(target: "redmux", endpoint = %self.label(), reply = other.type_name(), "unexpected reply on the subscriber connection; ignored");
+                return;
+            }
+        };
+        let mut items = items.into_iter();
+        let Some(Value::BulkString(kind) | Value::SimpleString(kind)) = items.next() else {
+            return;
+        };
+        let mut next_bytes = || match items.next() {
+            Some(Value::BulkString(b) | Value::SimpleString(b)) => Some(b),
+            _ => None,
+        };
+        match kind.to_ascii_lowercase().as_slice() {
+            b"message" | b"smessage" => {
+                let shard = kind.eq_ignore_ascii_case(b"smessage");
+                if let (Some(channel), Some(payload)) = (next_bytes(), next_bytes()) {
+                    let kind = if shard { Kind::Shard } else { Kind::Channel };
+                    self.deliver(kind, channel.clone(), channel, None, payload);
+                }
+            }
+            b"pmessage" => {
+                if let (Some(pattern), Some(channel), Some(payload)) =
+                    (next_bytes(), next_bytes(), next_bytes())
+                {
+                    self.deliver(
+                        Kind::Pattern,
+                        pattern.clone(),
+                        channel,
+                        Some(pattern),
+                        payload,
+                    );
+                }
+            }
+            b"pong" => self.on_pong(),
+            other => {
+                if let Some((kind, subscribe)) = Kind::of_confirmation(other) {
+                    self.on_confirmation(kind, subscribe, next_bytes());
+                }
+            }
+        }
+    }
+
+    fn deliver(
+        &mut self,
+        kind: Kind,
+        route: Bytes,
+        channel: Bytes,
+        pattern: Option<Bytes>,
+        payload: Bytes,
+    ) {
+        self.shared.messages.fetch_add(1, Relaxed);
+        let Some(ids) = self.routes.get(&(kind, route)) else {
+            return; // unsubscribed meanwhile
+        };
+        let mut overflowed = Vec::new();
+        for id in ids {
+            let Some(sub) = self.subs.get(id) else {
+                continue;
+            };
+            let strip = |b: &Bytes| {
+                if b.len() >= sub.prefix_len {
+                    b.slice(sub.prefix_len..)
+                } else {
+                    b.clone()
+                }
+            };
+            let message = Message {
+                channel: strip(&channel),
+                pattern: pattern.as_ref().map(strip),
+                payload: payload.clone(),
+            };
+            let names = &sub.names;
+            let buffer = &sub.buffer;
+            match buffer.push(Delivery::Message(message), || {
+                Error::slow_consumer(describe(names, sub.prefix_len), buffer.capacity())
+            }) {
+                Pushed::DroppedOldest => {
+                    self.shared.dropped.fetch_add(1, Relaxed);
+                }
+                Pushed::Kept | Pushed::Ended => {}
+                Pushed::Overflowed => overflowed.push(*id),
+            }
+        }
+        for id in overflowed {
+            let up = self.shared.connected.load(Relaxed);
+            if let Some((kind, names)) = self.remove(id) {
+                if up && !names.is_empty() {
+                    self.request(kind, false, names, Vec::new());
+                }
+            }
+        }
+    }
+
+    fn on_confirmation(&mut self, kind: Kind, subscribe: bool, name: Option<Bytes>) {
+        let awaits = Awaits::Confirm(kind, subscribe);
+        let found = self.pending.iter().position(|p| {
+            p.awaits == awaits && name.as_ref().is_none_or(|n| p.remaining.contains(n))
+        });
+        let Some(index) = found else {
+            // Not asked for: the server unsubscribed a shard channel on its
+            // own (its slot moved). Nothing to answer.
+            return;
+        };
+        let entry = &mut self.pending[index];
+        match &name {
+            Some(n) => entry.remaining.retain(|r| r != n),
+            None => entry.remaining.clear(),
+        }
+        if entry.remaining.is_empty() {
+            if let Some(done) = self.pending.remove(index) {
+                for waiter in done.waiters {
+                    self.answer(waiter, Ok(()));
+                }
+            }
+        }
+    }
+
+    fn on_pong(&mut self) {
+        if let Some(index) = self.pending.iter().position(|p| p.awaits == Awaits::Pong) {
+            if let Some(done) = self.pending.remove(index) {
+                for waiter in done.waiters {
+                    self.answer(waiter, Ok(()));
+                }
+            }
+        }
+    }
+
+    /// An error reply answers the oldest request (the server answers in order).
+    fn on_error(&mut self, text: &Bytes) {
+        let Some(failed) = self.pending.pop_front() else {
+            tracing::warn!(target: "redmux", endpoint = %self.label(), error = %String::from_utf8_lossy(text), "error reply on the subscriber connection with nothing pending");
+            return;
+        };
+        for waiter in failed.waiters {
+            let error = Error::server(failed.command, text);
+            self.answer(waiter, Err(error));
+        }
+    }
+}
+
+/// The names of a subscription for messages, without the prefix.
+fn describe(names: &[Bytes], prefix_len: usize) -> String {
+    let shown: Vec<String> = names
+        .iter()
+        .take(5)
+        .map(|n| String::from_utf8_lossy(n.get(prefix_len..).unwrap_or(n)).into_owned())
+        .collect();
+    let more = names.len().saturating_sub(5);
+    if more > 0 {
+        format!("{} and {more} more", shown.join(", "))
+    } else {
+        shown.join(", ")
+    }
+}
