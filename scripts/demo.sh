@@ -2,8 +2,19 @@
 # The demo: many tasks sharing one connection.
 #   scripts/demo.sh                 starts a throwaway redis-server (installing it with apt when missing)
 #   scripts/demo.sh HOST:PORT [S]   uses your server; S = seconds per step (default 3)
+# The examples, each against a throwaway redis-server:
+#   scripts/demo.sh --web [S] [C]   the axum web_cache service under a load of C keep-alive
+#                                   clients for S seconds (default 10 s, 64 clients)
+#   scripts/demo.sh --queue [N]     the work queue: N items (default 100,000), a consumer killed mid-run
+#   scripts/demo.sh --chat          pub/sub: three chat bots
 set -euo pipefail
 cd "$(dirname "$0")/.."
+mode=demo
+case "${1:-}" in
+  --web) mode=web; web_seconds="${2:-10}"; web_clients="${3:-64}"; set -- ;;
+  --queue) mode=queue; queue_items="${2:-100000}"; set -- ;;
+  --chat) mode=chat; set -- ;;
+esac
 address="${1:-}"
 seconds="${2:-3}"
 server_pid=""
@@ -26,8 +37,23 @@ if [ -z "$address" ]; then
   address="127.0.0.1:$port"
   echo "started a throwaway redis-server on $address ($(redis-server --version | cut -d' ' -f3))"
 fi
-echo "building the demo (release)..."
-cargo build --release --example demo -q
 exec_status=0
-./target/release/examples/demo "$address" "$seconds" || exec_status=$?
+case "$mode" in
+  web)
+    echo "building the web_cache example (release)..."
+    cargo build --release --example web_cache -q
+    ./target/release/examples/web_cache "$address" --load "$web_seconds" "$web_clients" || exec_status=$? ;;
+  queue)
+    echo "building the work_queue example (release)..."
+    cargo build --release --example work_queue -q
+    ./target/release/examples/work_queue "$address" "$queue_items" || exec_status=$? ;;
+  chat)
+    echo "building the chat example (release)..."
+    cargo build --release --example chat -q
+    ./target/release/examples/chat "$address" --bots || exec_status=$? ;;
+  *)
+    echo "building the demo (release)..."
+    cargo build --release --example demo -q
+    ./target/release/examples/demo "$address" "$seconds" || exec_status=$? ;;
+esac
 exit $exec_status

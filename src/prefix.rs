@@ -253,7 +253,11 @@ mod tests {
         let publish = channel(b"app:", Cmd::new("PUBLISH").arg("news").arg("news"));
         assert_eq!(line(publish), ["PUBLISH", "app:news", "news"]);
         let shard = channel(b"app:", Cmd::new("SPUBLISH").key("s").arg("m"));
-        assert_eq!(shard.first_key(), Some(&b"app:s"[..]), "still the routing argument");
+        assert_eq!(
+            shard.first_key(),
+            Some(&b"app:s"[..]),
+            "still the routing argument"
+        );
         let other = channel(b"app:", Cmd::new("GET").key("news"));
         assert_eq!(line(other), ["GET", "news"]);
     }

@@ -462,7 +462,11 @@ mod tests {
         assert_eq!(c.subscription_buffer, 50);
         assert_eq!(c.subscription_overflow, crate::config::Overflow::Close);
         assert_eq!(c.max_dedicated, 0);
-        assert!(parse_ok(&c.to_config_string()) == c, "{}", c.to_config_string());
+        assert!(
+            parse_ok(&c.to_config_string()) == c,
+            "{}",
+            c.to_config_string()
+        );
         let e = parse_err("h,subscriptionBuffer=0");
         assert!(e.message.contains("at least 1"), "{e}");
         let e = parse_err("h,subscriptionOverflow=block");
