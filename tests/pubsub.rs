@@ -178,8 +178,17 @@ async fn a_channel_two_subscriptions_want_is_unsubscribed_when_the_last_one_goes
 
 #[tokio::test]
 async fn every_kind_of_subscription_is_restored_after_client_kill_with_the_gap_reported() {
+    restored_after_client_kill("").await;
+}
+
+#[tokio::test]
+async fn every_kind_of_subscription_is_restored_after_client_kill_on_resp3() {
+    restored_after_client_kill(",protocol=resp3").await;
+}
+
+async fn restored_after_client_kill(options: &str) {
     let server = RedisServer::start();
-    let mux = server.connect("").await;
+    let mux = server.connect(options).await;
     let db = mux.database(0);
     let subscriber = mux.subscriber();
     let mut channel = subscriber.subscribe(["c1", "c2"]).await.unwrap();
