@@ -223,10 +223,10 @@ impl Dedicated {
     /// # Errors
     /// Kind `Server` for an error reply, `Timeout` (the connection is then
     /// discarded), `ConnectionLost`, `AdminRefused` without `allowAdmin`.
-    pub async fn execute<T: FromValue, A: ToArg>(
+    pub async fn execute<T: FromValue>(
         &mut self,
         name: &str,
-        args: impl IntoIterator<Item = A>,
+        args: impl IntoIterator<Item = impl ToArg>,
     ) -> Result<T> {
         let mut cmd = Cmd::with_name(std::borrow::Cow::Owned(name.to_owned()));
         for a in args {

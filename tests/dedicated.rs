@@ -122,21 +122,21 @@ async fn watch_multi_exec_by_hand_and_select_run_on_a_dedicated_connection() {
 
     let mut conn = mux.dedicated().await.unwrap();
     let first_id = client_id(&mut conn).await;
-    conn.execute::<(), _>("WATCH", ["balance"]).await.unwrap();
+    conn.execute::<()>("WATCH", ["balance"]).await.unwrap();
     let balance: i64 = conn.get("balance").await.unwrap();
     db.incr("balance").await.unwrap(); // someone else changes it
-    conn.execute::<(), &str>("MULTI", []).await.unwrap();
+    conn.execute::<()>("MULTI", [""; 0]).await.unwrap();
     let queued: String = conn
         .execute("SET", ["balance".to_string(), (balance + 5).to_string()])
         .await
         .unwrap();
     assert_eq!(queued, "QUEUED");
-    let exec: Value = conn.execute::<Value, &str>("EXEC", []).await.unwrap();
+    let exec: Value = conn.execute::<Value>("EXEC", [""; 0]).await.unwrap();
     assert_eq!(exec, Value::Nil, "the WATCH saw the change: nothing ran");
     assert_eq!(db.get::<i64>("balance").await.unwrap(), 11);
 
     // SELECT is allowed here; the connection is then not reused.
-    conn.execute::<(), _>("SELECT", ["3"]).await.unwrap();
+    conn.execute::<()>("SELECT", ["3"]).await.unwrap();
     conn.set("in-db-3", 1).await.unwrap();
     assert_eq!(mux.database(3).get::<i64>("in-db-3").await.unwrap(), 1);
     drop(conn);
@@ -199,7 +199,7 @@ async fn admin_commands_still_need_allow_admin_on_a_dedicated_connection() {
     let server = RedisServer::start();
     let mux = server.connect("").await;
     let mut conn = mux.dedicated().await.unwrap();
-    let e = conn.execute::<(), &str>("FLUSHALL", []).await.unwrap_err();
+    let e = conn.execute::<()>("FLUSHALL", [""; 0]).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::AdminRefused);
     assert!(conn.is_usable(), "a refusal sends nothing");
 }
