@@ -34,11 +34,10 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use bytes::BytesMut;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::cmd::{Cmd, FromValue, ToArg};
@@ -103,16 +102,20 @@ impl Pool {
                 )))
             }
         };
+        // An idle connection may have been closed meanwhile (a restart, the
+        // server's idle timeout): a PING proves it before it is handed out.
         loop {
             let reused = self.lock_idle().pop();
-            match reused {
-                Some(mut link) => {
-                    if is_open(&mut link.stream) {
-                        return Ok(Dedicated::new(self.clone(), link, permit));
-                    }
-                    // Closed while idle (server restart, idle timeout): next.
-                }
-                None => break,
+            let Some(mut link) = reused else { break };
+            let endpoint = self.endpoint.to_string();
+            let ping = Cmd::new("PING").into_bytes();
+            let pong = tokio::time::timeout(
+                self.config.connect_timeout,
+                exchange(&mut link, &ping, &endpoint),
+            )
+            .await;
+            if let Ok(Ok(Value::SimpleString(_))) = pong {
+                return Ok(Dedicated::new(self.clone(), link, permit));
             }
         }
         let Established { stream, session } =
@@ -138,21 +141,34 @@ impl Pool {
     }
 }
 
+/// Writes one encoded command and reads its reply (push frames skipped).
+async fn exchange(
+    link: &mut Link,
+    bytes: &[u8],
+    endpoint: &str,
+) -> std::result::Result<Value, Failure> {
+    let lost = |e: std::io::Error| Failure::Lost(e.to_string());
+    link.stream.write_all(bytes).await.map_err(lost)?;
+    link.stream.flush().await.map_err(lost)?;
+    loop {
+        match link.decoder.decode(&mut link.input) {
+            Ok(Some(Value::Push(_))) => continue,
+            Ok(Some(value)) => return Ok(value),
+            Ok(None) => {}
+            Err(e) => return Err(Failure::Protocol(Error::protocol(endpoint, e))),
+        }
+        if link.stream.read_buf(&mut link.input).await.map_err(lost)? == 0 {
+            return Err(Failure::Lost("the server closed the connection".to_owned()));
+        }
+    }
+}
+
 /// Why a round trip failed.
 enum Failure {
     /// The transport broke (I/O error, EOF).
     Lost(String),
     /// The server sent something that is not RESP.
     Protocol(Error),
-}
-
-/// Whether an idle connection is still open: a read that would wait means
-/// nothing arrived; EOF, an error or unexpected bytes mean it is unusable.
-fn is_open(stream: &mut Stream) -> bool {
-    let mut cx = Context::from_waker(Waker::noop());
-    let mut byte = [0u8; 1];
-    let mut buf = ReadBuf::new(&mut byte);
-    matches!(Pin::new(stream).poll_read(&mut cx, &mut buf), Poll::Pending)
 }
 
 /// An exclusive connection, leased with
@@ -255,6 +271,17 @@ impl Dedicated {
         let name = cmd.name().to_owned();
         let args: Vec<Vec<u8>> = cmd.args().iter().map(|a| a.to_vec()).collect();
         let arg_refs: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
+        if ["SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "MONITOR"]
+            .iter()
+            .any(|n| n.eq_ignore_ascii_case(&name))
+        {
+            return Err(Error::refused(format!(
+                "{} turns a connection into a stream of pushes, which a dedicated connection does \
+                 not read; use mux.subscriber() for subscriptions (restored after reconnects), \
+                 or redis-cli MONITOR",
+                name.to_ascii_uppercase()
+            )));
+        }
         crate::cmd::policy::check_admin(&name, &arg_refs, self.pool.config.allow_admin)?;
         let value = self.round_trip(&name, cmd, timeout).await?;
         self.track(&name, &arg_refs, &value);
@@ -272,7 +299,12 @@ impl Dedicated {
         timeout: Option<Duration>,
     ) -> Result<Value> {
         let endpoint = self.pool.endpoint.to_string();
-        let Some(link) = self.link.as_mut() else {
+        // The link is out of `self` while the command is in flight: if this
+        // future is dropped (a caller's own timeout, `select!`, an aborted
+        // task) before the reply was read, the connection is gone with it
+        // rather than handed out again with a reply (or an armed BLPOP)
+        // still to come.
+        let Some(mut link) = self.link.take() else {
             let why = self.broken.as_deref().unwrap_or("it was closed");
             return Err(Error::connection_lost(
                 name,
@@ -281,23 +313,11 @@ impl Dedicated {
                 false,
             ));
         };
+        self.broken = Some(format!(
+            "{name} was cancelled before its reply arrived; its reply or effect may still come"
+        ));
         let bytes = cmd.into_bytes();
-        let exchange = async {
-            let lost = |e: std::io::Error| Failure::Lost(e.to_string());
-            link.stream.write_all(&bytes).await.map_err(lost)?;
-            link.stream.flush().await.map_err(lost)?;
-            loop {
-                match link.decoder.decode(&mut link.input) {
-                    Ok(Some(Value::Push(_))) => continue,
-                    Ok(Some(value)) => return Ok(value),
-                    Ok(None) => {}
-                    Err(e) => return Err(Failure::Protocol(Error::protocol(&endpoint, e))),
-                }
-                if link.stream.read_buf(&mut link.input).await.map_err(lost)? == 0 {
-                    return Err(Failure::Lost("the server closed the connection".to_owned()));
-                }
-            }
-        };
+        let exchange = exchange(&mut link, &bytes, &endpoint);
         let outcome = match timeout {
             Some(limit) => match tokio::time::timeout(limit, exchange).await {
                 Ok(outcome) => outcome,
@@ -312,7 +332,11 @@ impl Dedicated {
             None => exchange.await,
         };
         match outcome {
-            Ok(value) => Ok(value),
+            Ok(value) => {
+                self.link = Some(link);
+                self.broken = None;
+                Ok(value)
+            }
             Err(Failure::Lost(reason)) => {
                 self.discard(reason.clone());
                 Err(Error::connection_lost(name, &endpoint, &reason, true))
@@ -330,24 +354,17 @@ impl Dedicated {
             limit,
             limit,
             true,
-            crate::error::ConnectionState {
-                endpoint: format!("{} (dedicated)", self.pool.endpoint),
-                client_name: self.pool.config.client_name.clone(),
-                connected: true,
-                queued: 0,
-                in_flight: 1,
-                write_buffer: 0,
-                read_buffer: 0,
-                since_last_read: None,
-                since_last_write: None,
-                bytes_out: 0,
-                bytes_in: 0,
-            },
+            crate::error::ConnectionState::of_single(
+                format!("{} (dedicated)", self.pool.endpoint),
+                self.pool.config.client_name.clone(),
+                true,
+                1,
+            ),
         )
     }
 
     fn discard(&mut self, why: String) {
-        self.link = None;
+        self.link = None; // already taken while in flight; dropped here otherwise
         self.broken = Some(why);
     }
 
@@ -355,6 +372,17 @@ impl Dedicated {
     fn track(&mut self, name: &str, args: &[&[u8]], reply: &Value) {
         let ok = !reply.is_error();
         let upper = name.to_ascii_uppercase();
+        if self.in_multi && !matches!(upper.as_str(), "EXEC" | "DISCARD" | "MULTI") {
+            // Queued, not run: what it will do is unknown until EXEC, so a
+            // command that could change the connection marks it changed.
+            if matches!(
+                upper.as_str(),
+                "SELECT" | "SWAPDB" | "CLIENT" | "HELLO" | "AUTH" | "RESET" | "READONLY"
+            ) {
+                self.changed = true;
+            }
+            return;
+        }
         match upper.as_str() {
             "SELECT" if ok => {
                 self.db = args
@@ -366,7 +394,9 @@ impl Dedicated {
             "WATCH" if ok => self.watching = true,
             "UNWATCH" => self.watching = false,
             "MULTI" if ok => self.in_multi = true,
-            "EXEC" | "DISCARD" => {
+            // EXEC (whatever its reply) and DISCARD end a transaction and
+            // unwatch; without a MULTI they are errors that change nothing.
+            "EXEC" | "DISCARD" if self.in_multi => {
                 self.in_multi = false;
                 self.watching = false;
             }
@@ -522,19 +552,29 @@ impl Dedicated {
     /// this connection reached `replicas` replicas, or `timeout` passed
     /// (`Duration::ZERO`: for ever); how many acknowledged.
     pub async fn wait(&mut self, replicas: u64, timeout: Duration) -> Result<u64> {
-        let cmd = Cmd::new("WAIT")
-            .arg(replicas)
-            .arg(timeout.as_millis() as u64);
+        let cmd = Cmd::new("WAIT").arg(replicas).arg(server_ms(timeout));
         let limit = (!timeout.is_zero()).then(|| timeout + self.pool.config.command_timeout());
         self.send_with_timeout(cmd, limit).await
     }
 
     /// A blocking command whose last argument is its timeout in seconds.
     async fn blocking<T: FromValue>(&mut self, cmd: Cmd, timeout: Duration) -> Result<T> {
-        let cmd = cmd.arg(timeout.as_secs_f64());
+        let cmd = cmd.arg(server_ms(timeout) as f64 / 1000.0);
         let limit = (!timeout.is_zero()).then(|| timeout + self.pool.config.command_timeout());
         self.send_with_timeout(cmd, limit).await
     }
+}
+
+/// A server timeout in whole milliseconds, rounded up: a non-zero wait
+/// under 1 ms must not become 0, which the server reads as "for ever".
+fn server_ms(timeout: Duration) -> u64 {
+    let ms = timeout.as_millis();
+    let ms = if Duration::from_millis(ms as u64) < timeout {
+        ms + 1
+    } else {
+        ms
+    };
+    u64::try_from(ms).unwrap_or(u64::MAX)
 }
 
 /// `name key…`.

@@ -94,6 +94,32 @@ pub struct ConnectionState {
     pub bytes_in: u64,
 }
 
+impl ConnectionState {
+    /// The state of a connection without a pipeline (the subscriber's, a
+    /// dedicated one): which it is, whether it is up, and whether a
+    /// command was awaiting its reply; the pipeline's figures are zero.
+    pub(crate) fn of_single(
+        endpoint: String,
+        client_name: Option<String>,
+        connected: bool,
+        in_flight: usize,
+    ) -> ConnectionState {
+        ConnectionState {
+            endpoint,
+            client_name,
+            connected,
+            queued: 0,
+            in_flight,
+            write_buffer: 0,
+            read_buffer: 0,
+            since_last_read: None,
+            since_last_write: None,
+            bytes_out: 0,
+            bytes_in: 0,
+        }
+    }
+}
+
 impl fmt::Display for ConnectionState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fn ago(d: Option<Duration>) -> String {

@@ -23,10 +23,6 @@ use crate::error::{Error, Result};
 use crate::resp::Value;
 use crate::table::KeySearch;
 
-/// Rewrites `cmd` with `prefix` in front of each key argument.
-///
-/// # Errors
-/// Kind `Refused` when the command's keys cannot all be found.
 /// Puts `channelPrefix` before the channel of PUBLISH and SPUBLISH (the
 /// subscriber puts it before every channel it subscribes to, so both sides
 /// meet); every other command is returned as it is.
@@ -58,6 +54,10 @@ pub(crate) fn channel(prefix: &[u8], cmd: Cmd) -> Cmd {
     out
 }
 
+/// Rewrites `cmd` with `prefix` in front of each key argument.
+///
+/// # Errors
+/// Kind `Refused` when the command's keys cannot all be found.
 pub(crate) fn apply(prefix: &[u8], cmd: Cmd) -> Result<Cmd> {
     let name = cmd.name().to_ascii_uppercase();
     let args = cmd.args();

@@ -40,7 +40,7 @@ async fn blpop_works_on_a_dedicated_connection_and_never_on_the_shared_one() {
         (got, conn)
     });
     // The shared connection keeps serving while the dedicated one blocks.
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    wait_for_blocked(&server, 1).await;
     assert_eq!(db.incr("other-work").await.unwrap(), 1);
     db.rpush("jobs", "job-1").await.unwrap();
     let (got, mut conn) = waiter.await.unwrap();
@@ -100,17 +100,67 @@ async fn a_client_side_timeout_discards_the_connection_so_no_push_is_lost() {
     drop(conn);
     // The connection is closed, so the server unblocked it: a push now
     // stays in the list instead of going to a BLPOP nobody reads.
-    let blocked = || server.info_field("clients", "blocked_clients");
-    let until = std::time::Instant::now() + Duration::from_secs(5);
-    while blocked() != 0 {
-        assert!(
-            std::time::Instant::now() < until,
-            "the blocked client is gone"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait_for_blocked(&server, 0).await;
     db.rpush("q", "precious").await.unwrap();
     assert_eq!(db.llen("q").await.unwrap(), 1);
+}
+
+/// Waits until the server counts `n` blocked clients.
+async fn wait_for_blocked(server: &RedisServer, n: u64) {
+    let until = std::time::Instant::now() + Duration::from_secs(5);
+    while server.info_field("clients", "blocked_clients") != n {
+        assert!(
+            std::time::Instant::now() < until,
+            "expected {n} blocked clients"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_call_cancelled_by_the_caller_takes_its_connection_with_it() {
+    let server = RedisServer::start();
+    let mux = server.connect("").await;
+    let db = mux.database(0);
+    let mut conn = mux.dedicated().await.unwrap();
+    let first_id = client_id(&mut conn).await;
+    // The caller's own timeout drops the BLPOP future while it is armed.
+    let cancelled = tokio::time::timeout(
+        Duration::from_millis(100),
+        conn.blpop::<Value>(["cq"], Duration::from_secs(30)),
+    )
+    .await;
+    assert!(cancelled.is_err(), "the caller's timeout fired");
+    assert!(
+        !conn.is_usable(),
+        "a call without its reply leaves the connection unusable"
+    );
+    let e = conn.get::<Option<String>>("cq").await.unwrap_err();
+    assert!(e.to_string().contains("cancelled"), "{e}");
+    drop(conn);
+    wait_for_blocked(&server, 0).await;
+    db.rpush("cq", "kept").await.unwrap();
+    assert_eq!(db.llen("cq").await.unwrap(), 1, "no armed BLPOP took it");
+    let mut next = mux.dedicated().await.unwrap();
+    assert_ne!(client_id(&mut next).await, first_id, "not handed out again");
+}
+
+#[tokio::test]
+async fn exec_without_multi_keeps_the_watch_so_the_connection_is_not_reused() {
+    let server = RedisServer::start();
+    let mux = server.connect("").await;
+    let mut conn = mux.dedicated().await.unwrap();
+    let first_id = client_id(&mut conn).await;
+    conn.execute::<()>("WATCH", ["w"]).await.unwrap();
+    let e = conn.execute::<Value>("EXEC", [""; 0]).await.unwrap_err();
+    assert!(e.is_server_error(), "{e}");
+    drop(conn);
+    let mut next = mux.dedicated().await.unwrap();
+    assert_ne!(
+        client_id(&mut next).await,
+        first_id,
+        "a connection with a live WATCH is not reused"
+    );
 }
 
 #[tokio::test]
@@ -156,7 +206,7 @@ async fn watch_multi_exec_by_hand_and_select_run_on_a_dedicated_connection() {
 #[tokio::test]
 async fn a_clean_connection_is_reused_and_the_pool_is_bounded() {
     let server = RedisServer::start();
-    let mux = server.connect(",maxDedicated=2,connectTimeout=300").await;
+    let mux = server.connect(",maxDedicated=2,connectTimeout=1000").await;
     let mut a = mux.dedicated().await.unwrap();
     let id = client_id(&mut a).await;
     drop(a);
@@ -188,7 +238,7 @@ async fn an_idle_connection_closed_by_a_restart_is_replaced_on_lease() {
     conn.set("k", 1).await.unwrap();
     drop(conn);
     server.restart();
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    // No pause: the reused connection's PING finds it closed.
     let mut conn = mux.dedicated().await.unwrap();
     conn.set("k", 2).await.unwrap();
     assert_eq!(conn.get::<i64>("k").await.unwrap(), 2);
@@ -202,4 +252,19 @@ async fn admin_commands_still_need_allow_admin_on_a_dedicated_connection() {
     let e = conn.execute::<()>("FLUSHALL", [""; 0]).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::AdminRefused);
     assert!(conn.is_usable(), "a refusal sends nothing");
+}
+
+#[tokio::test]
+async fn subscribe_and_monitor_are_refused_on_a_dedicated_connection() {
+    let server = RedisServer::start();
+    let mux = server.connect(",protocol=resp3").await;
+    let mut conn = mux.dedicated().await.unwrap();
+    for name in ["SUBSCRIBE", "psubscribe", "MONITOR"] {
+        let e = conn.execute::<Value>(name, ["c"]).await.unwrap_err();
+        assert!(
+            e.is_refused() && e.to_string().contains("mux.subscriber()"),
+            "{e}"
+        );
+    }
+    assert!(conn.is_usable());
 }

@@ -89,7 +89,9 @@ async fn every_item_is_done_exactly_once_while_consumers_are_killed_and_restarte
         tokio::time::sleep(Duration::from_millis(50)).await;
         let victim = (kills as usize) % CONSUMERS;
         consumers[victim].abort();
-        let _ = (&mut consumers[victim]).await;
+        if let Err(e) = (&mut consumers[victim]).await {
+            assert!(e.is_cancelled(), "consumer c{victim} failed: {e}");
+        }
         kills += 1;
         consumers[victim] = spawn_consumer(format!("c{victim}"));
     }
@@ -97,6 +99,7 @@ async fn every_item_is_done_exactly_once_while_consumers_are_killed_and_restarte
         p.await.unwrap();
     }
     for c in &consumers {
+        assert!(!c.is_finished(), "a consumer stopped on its own (an error)");
         c.abort();
     }
     assert!(kills >= 3, "consumers were killed mid-run ({kills})");

@@ -6,7 +6,8 @@
 //!  GET  /products/{id}   cache-aside: GET product:{id} → hit: 200 │ miss: load from the
 //!                        origin (slow), SET product:{id} EX ttl fire-and-forget, 200
 //!  PUT  /products/{id}   the origin is updated; the cache is written fire-and-forget and
-//!                        a PUBLISH on product-updates tells other instances
+//!                        a PUBLISH on product-updates announces it (for other instances'
+//!                        local caches, or any listener; the tests subscribe to it)
 //!  GET  /stats           hits, misses, and the multiplexer's commands per write
 //! ```
 //!

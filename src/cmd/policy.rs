@@ -28,9 +28,10 @@ use crate::table::{self, AclCategories, CommandInfo, Flags};
 
 const WORK_QUEUE_HINT: &str =
     "use the pub/sub work-queue pattern instead: producers LPUSH the item \
-     (fire-and-forget) and PUBLISH a nudge; consumers SUBSCRIBE and RPOP until the list is empty, \
-     draining once at start-up (redmux::queue::WorkQueue does this); or, for the rare caller that must block, \
-     lease an exclusive connection with mux.dedicated().await (see docs/WHY_NO_BLPOP.md)";
+     (fire-and-forget) and PUBLISH a nudge; consumers SUBSCRIBE and pop (LMOVE into a processing list) \
+     until the list is empty, draining once at start-up (redmux::queue::WorkQueue does this); or, for the \
+     rare caller that must block, lease an exclusive connection with mux.dedicated().await \
+     (see docs/WHY_NO_BLPOP.md)";
 
 const PUBSUB_HINT: &str =
     "use mux.subscriber().subscribe([...]), which keeps subscriptions on a connection of their own \

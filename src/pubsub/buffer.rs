@@ -74,14 +74,27 @@ impl Buffer {
     }
 
     /// Adds an item, applying the overflow policy when full. Gaps do not
-    /// count against the capacity (there is at most one per outage).
+    /// count against the capacity, and cannot pile up: a reconnect gap
+    /// right after another merges with it, and drops are counted in one
+    /// gap per run of dropped messages.
     pub(crate) fn push(&self, item: Delivery, overflow_error: impl FnOnce() -> Error) -> Pushed {
         let mut s = self.lock();
-        if s.ended.is_some() {
+        if s.ended.is_some() || s.finished {
             return Pushed::Ended;
         }
+        if let Delivery::Gap(Gap::Reconnected { outage }) = &item {
+            if let Some(Delivery::Gap(Gap::Reconnected { outage: last })) = s.items.back_mut() {
+                *last += *outage;
+                return Pushed::Kept;
+            }
+        }
         let mut pushed = Pushed::Kept;
-        if matches!(item, Delivery::Message(_)) && s.items.len() >= self.capacity {
+        let messages = s
+            .items
+            .iter()
+            .filter(|d| matches!(d, Delivery::Message(_)))
+            .count();
+        if matches!(item, Delivery::Message(_)) && messages >= self.capacity {
             match self.overflow {
                 Overflow::Close => {
                     s.ended = Some(overflow_error());
@@ -95,8 +108,20 @@ impl Buffer {
                         .position(|d| matches!(d, Delivery::Message(_)))
                     {
                         s.items.remove(pos);
-                        s.dropped += 1;
                         pushed = Pushed::DroppedOldest;
+                        // Report the drop where the message was: first if
+                        // it was the oldest item, else after the gaps
+                        // before it (merged with a drop count there).
+                        if pos == 0 {
+                            s.dropped += 1;
+                        } else if let Some(Delivery::Gap(Gap::Dropped { count })) =
+                            s.items.get_mut(pos - 1)
+                        {
+                            *count += 1;
+                        } else {
+                            s.items
+                                .insert(pos, Delivery::Gap(Gap::Dropped { count: 1 }));
+                        }
                     }
                     s.items.push_back(item);
                 }
@@ -125,7 +150,8 @@ impl Buffer {
     }
 
     pub(crate) fn is_ended(&self) -> bool {
-        self.lock().ended.is_some()
+        let s = self.lock();
+        s.ended.is_some() || s.finished
     }
 
     /// How many messages it holds before the overflow policy applies.
@@ -142,9 +168,13 @@ impl Buffer {
         n
     }
 
-    /// Items waiting to be read (for stats and tests).
+    /// Messages waiting to be read.
     pub(crate) fn len(&self) -> usize {
-        self.lock().items.len()
+        self.lock()
+            .items
+            .iter()
+            .filter(|d| matches!(d, Delivery::Message(_)))
+            .count()
     }
 
     /// The next item: a drop count first, then the buffered items in order,
@@ -222,5 +252,30 @@ mod tests {
         assert_eq!(drain(&b), ["0", "1", "closed: Closed"]);
         let mut cx = Context::from_waker(Waker::noop());
         assert!(matches!(b.poll_next(&mut cx), Poll::Ready(None)));
+        assert!(b.is_ended(), "still ended after the end was read");
+        assert_eq!(b.push(msg(4), || Error::closed("x")), Pushed::Ended);
+    }
+
+    fn reconnected() -> Delivery {
+        Delivery::Gap(Gap::Reconnected {
+            outage: std::time::Duration::from_millis(5),
+        })
+    }
+
+    #[test]
+    fn gaps_stay_in_place_and_cannot_pile_up() {
+        let b = Buffer::new(2, Overflow::DropOldest);
+        for _ in 0..100 {
+            b.push(reconnected(), || Error::closed("x"));
+        }
+        for n in 0..4 {
+            b.push(msg(n), || Error::closed("x"));
+        }
+        // One merged reconnect gap, then the drop of 0 and 1 after it,
+        // then the two newest.
+        assert_eq!(
+            drain(&b),
+            ["Reconnected { outage: 500ms }", "dropped 2", "2", "3"]
+        );
     }
 }

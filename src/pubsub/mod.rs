@@ -270,9 +270,15 @@ impl Subscriber {
             (Some(p), true) => p.as_bytes(),
             _ => &[],
         };
+        // Before a pattern, the prefix's own glob characters are escaped so
+        // that it matches only itself (as key prefixes do in KEYS/SCAN).
+        let sent_prefix = match kind {
+            Kind::Pattern => crate::prefix::escape_glob(prefix),
+            _ => prefix.to_vec(),
+        };
         let mut wire: Vec<Bytes> = Vec::new();
         for name in names {
-            let mut full = prefix.to_vec();
+            let mut full = sent_prefix.clone();
             full.extend_from_slice(name.as_ref());
             let full = Bytes::from(full);
             if !wire.contains(&full) {
@@ -293,7 +299,7 @@ impl Subscriber {
         let (done, confirmed) = oneshot::channel();
         let names: Vec<String> = wire
             .iter()
-            .map(|n| String::from_utf8_lossy(&n[prefix.len()..]).into_owned())
+            .map(|n| String::from_utf8_lossy(n.get(sent_prefix.len()..).unwrap_or(n)).into_owned())
             .collect();
         self.core
             .tx
@@ -302,6 +308,7 @@ impl Subscriber {
                 kind,
                 names: wire,
                 prefix_len: prefix.len(),
+                sent_prefix_len: sent_prefix.len(),
                 buffer: buffer.clone(),
                 done,
             })
@@ -334,19 +341,12 @@ impl Subscriber {
 
     /// What a timeout error says about the subscriber connection.
     fn state(&self) -> ConnectionState {
-        ConnectionState {
-            endpoint: format!("{} (subscriber)", self.core.endpoint),
-            client_name: self.core.config.client_name.clone(),
-            connected: self.core.shared.connected.load(Relaxed),
-            queued: 0,
-            in_flight: 0,
-            write_buffer: 0,
-            read_buffer: 0,
-            since_last_read: None,
-            since_last_write: None,
-            bytes_out: 0,
-            bytes_in: 0,
-        }
+        ConnectionState::of_single(
+            format!("{} (subscriber)", self.core.endpoint),
+            self.core.config.client_name.clone(),
+            self.core.shared.connected.load(Relaxed),
+            0,
+        )
     }
 }
 

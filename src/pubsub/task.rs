@@ -95,8 +95,10 @@ pub(crate) enum Control {
         id: u64,
         kind: Kind,
         names: Vec<Bytes>,
-        /// Bytes of `channelPrefix` to take off received names (0: none).
+        /// Bytes of `channelPrefix` to take off received channel names (0: none).
         prefix_len: usize,
+        /// The same in `names` as sent (longer for a pattern: escaped).
+        sent_prefix_len: usize,
         buffer: Arc<Buffer>,
         done: oneshot::Sender<Result<()>>,
     },
@@ -127,15 +129,33 @@ struct Sub {
     kind: Kind,
     names: Vec<Bytes>,
     prefix_len: usize,
+    sent_prefix_len: usize,
     buffer: Arc<Buffer>,
-    /// The server confirmed it: it gets a gap after a reconnect.
+    /// The server confirmed it once: it gets a gap after a reconnect.
     confirmed: bool,
+    /// The server confirmed it on the current connection.
+    live: bool,
 }
 
-/// Who waits for a pending request to complete.
+/// Who waits for a group to complete.
 enum Waiter {
     Subscribed(u64, oneshot::Sender<Result<()>>),
     Unsubscribed(oneshot::Sender<()>),
+}
+
+/// One request of the task: one command, or one per shard channel, whose
+/// waiters are answered when every command of it is.
+struct Group {
+    kind: Kind,
+    subscribe: bool,
+    /// Commands not yet fully answered.
+    open: usize,
+    /// The first error reply (command, text), if a command failed.
+    failed: Option<(&'static str, Bytes)>,
+    waiters: Vec<Waiter>,
+    /// A resubscription after a reconnect: its kind's subscriptions are
+    /// live again when it succeeds, and end when it fails.
+    restore: bool,
 }
 
 /// What a pending request waits for.
@@ -146,13 +166,16 @@ enum Awaits {
     Pong,
 }
 
-/// A request written and not fully answered.
+/// A command written and not fully answered.
 struct Pending {
     awaits: Awaits,
-    /// The names still to be confirmed.
-    remaining: Vec<Bytes>,
+    /// The names still to be confirmed, in the order the server confirms
+    /// them (so matching is O(1) per confirmation, even when a restore
+    /// sends thousands of names).
+    remaining: VecDeque<Bytes>,
     command: &'static str,
-    waiters: Vec<Waiter>,
+    /// The group it belongs to (`None` for a keep-alive PING).
+    group: Option<u64>,
     sent: Instant,
 }
 
@@ -174,6 +197,8 @@ pub(crate) struct Task {
     /// Every name some subscription wants, with who wants it.
     routes: HashMap<(Kind, Bytes), Vec<u64>>,
     pending: VecDeque<Pending>,
+    groups: HashMap<u64, Group>,
+    next_group: u64,
     /// Subscribe waiters that arrived while no connection was up.
     waiting: Vec<Waiter>,
     out: BytesMut,
@@ -199,6 +224,8 @@ impl Task {
             subs: HashMap::new(),
             routes: HashMap::new(),
             pending: VecDeque::new(),
+            groups: HashMap::new(),
+            next_group: 0,
             waiting: Vec::new(),
             out: BytesMut::new(),
             lost_at: None,
@@ -401,9 +428,9 @@ impl Task {
             self.write(Cmd::new("PING"));
             self.pending.push_back(Pending {
                 awaits: Awaits::Pong,
-                remaining: Vec::new(),
+                remaining: VecDeque::new(),
                 command: "PING",
-                waiters: Vec::new(),
+                group: None,
                 sent: Instant::now(),
             });
         }
@@ -431,51 +458,52 @@ impl Task {
                 kind,
                 names,
                 prefix_len,
+                sent_prefix_len,
                 buffer,
                 done,
             }) => {
-                let mut new = Vec::new();
                 for name in &names {
-                    let wanted = self.routes.entry((kind, name.clone())).or_default();
-                    if wanted.is_empty() {
-                        new.push(name.clone());
-                    }
-                    wanted.push(id);
+                    self.routes
+                        .entry((kind, name.clone()))
+                        .or_default()
+                        .push(id);
                 }
                 self.subs.insert(
                     id,
                     Sub {
                         kind,
-                        names,
+                        names: names.clone(),
                         prefix_len,
+                        sent_prefix_len,
                         buffer,
                         confirmed: false,
+                        live: false,
                     },
                 );
                 self.publish_counts();
                 let waiter = Waiter::Subscribed(id, done);
-                if !up {
-                    self.waiting.push(waiter);
-                } else if new.is_empty() {
-                    // Already asked for: answered with the last request in
-                    // flight (the server answers in order), or now.
-                    match self.pending.back_mut() {
-                        Some(last) => last.waiters.push(waiter),
-                        None => self.answer(waiter, Ok(())),
-                    }
+                if up {
+                    // Every name, also those another subscription holds:
+                    // SUBSCRIBE is idempotent on the server, and this
+                    // subscription's answer is then its own command's.
+                    self.request(kind, true, names, vec![waiter], false);
                 } else {
-                    self.request(kind, true, new, vec![waiter]);
+                    self.waiting.push(waiter);
                 }
                 true
             }
             Some(Control::Unsubscribe { id, done }) => {
+                // A subscribe that timed out while the connection was down
+                // waits no more.
+                self.waiting
+                    .retain(|w| !matches!(w, Waiter::Subscribed(waiting, _) if *waiting == id));
                 let gone = self.remove(id);
                 let waiters: Vec<Waiter> = done.into_iter().map(Waiter::Unsubscribed).collect();
                 match gone {
                     Some((kind, names)) if up && !names.is_empty() => {
-                        self.request(kind, false, names, waiters)
+                        self.request(kind, false, names, waiters, false)
                     }
-                    _ => waiters.into_iter().for_each(|w| self.answer(w, Ok(()))),
+                    _ => waiters.into_iter().for_each(|w| self.answer(w, None)),
                 }
                 true
             }
@@ -500,68 +528,170 @@ impl Task {
         Some((sub.kind, unwanted))
     }
 
-    /// Writes (P|S)(UN)SUBSCRIBE for `names`; the waiters are answered
-    /// when the last confirmation arrives. Shard channels go one per
-    /// command: in a cluster each command's channels must share a slot.
-    fn request(&mut self, kind: Kind, subscribe: bool, names: Vec<Bytes>, waiters: Vec<Waiter>) {
+    /// Writes (P|S)(UN)SUBSCRIBE for `names` as one group; the waiters
+    /// are answered when its last confirmation arrives. Shard channels go
+    /// one per command: in a cluster each command's channels must share a
+    /// slot.
+    fn request(
+        &mut self,
+        kind: Kind,
+        subscribe: bool,
+        names: Vec<Bytes>,
+        waiters: Vec<Waiter>,
+        restore: bool,
+    ) {
         let command = if subscribe {
             kind.subscribe()
         } else {
             kind.unsubscribe()
         };
-        let groups: Vec<Vec<Bytes>> = if kind == Kind::Shard {
-            names.into_iter().map(|n| vec![n]).collect()
+        let commands: Vec<VecDeque<Bytes>> = if kind == Kind::Shard {
+            names.into_iter().map(|n| VecDeque::from([n])).collect()
         } else {
-            vec![names]
+            vec![names.into()]
         };
-        let count = groups.len();
-        let mut waiters = Some(waiters);
-        for (i, group) in groups.into_iter().enumerate() {
+        let group = self.next_group;
+        self.next_group += 1;
+        self.groups.insert(
+            group,
+            Group {
+                kind,
+                subscribe,
+                open: commands.len(),
+                failed: None,
+                waiters,
+                restore,
+            },
+        );
+        for names in commands {
             let mut cmd = Cmd::new(command);
-            for name in &group {
+            for name in &names {
                 cmd.push_arg(&name[..]);
             }
             self.write(cmd);
             self.pending.push_back(Pending {
                 awaits: Awaits::Confirm(kind, subscribe),
-                remaining: group,
+                remaining: names,
                 command,
-                waiters: if i + 1 == count {
-                    waiters.take().unwrap_or_default()
-                } else {
-                    Vec::new()
-                },
+                group: Some(group),
                 sent: Instant::now(),
             });
         }
     }
 
-    /// After a (re)connect: subscribe everything wanted, answer the
-    /// waiters that arrived meanwhile, and tell confirmed subscriptions
-    /// about the gap.
+    /// One command of a group is answered (`error`: its error reply).
+    fn command_done(&mut self, group: Option<u64>, error: Option<(&'static str, Bytes)>) {
+        let Some(id) = group else { return };
+        let Some(g) = self.groups.get_mut(&id) else {
+            return;
+        };
+        g.open = g.open.saturating_sub(1);
+        if g.failed.is_none() {
+            g.failed = error;
+        }
+        if g.open > 0 {
+            return;
+        }
+        if let Some(g) = self.groups.remove(&id) {
+            self.group_done(g);
+        }
+    }
+
+    /// Every command of a group is answered: answer its waiters; a failed
+    /// (re)subscription ends the subscriptions it was for.
+    fn group_done(&mut self, group: Group) {
+        let Group {
+            kind,
+            subscribe,
+            failed,
+            waiters,
+            restore,
+            ..
+        } = group;
+        if restore && subscribe {
+            let of_kind: Vec<u64> = self
+                .subs
+                .iter()
+                .filter(|(_, s)| s.kind == kind && !s.live)
+                .map(|(id, _)| *id)
+                .collect();
+            for id in of_kind {
+                match &failed {
+                    None => {
+                        if let Some(sub) = self.subs.get_mut(&id) {
+                            sub.live = true;
+                        }
+                    }
+                    // Not for subscriptions whose caller still waits: they
+                    // get the error as their answer below.
+                    Some((command, text)) => {
+                        let waited_for = waiters
+                            .iter()
+                            .any(|w| matches!(w, Waiter::Subscribed(w, _) if *w == id));
+                        if !waited_for {
+                            self.end(id, Error::server(command, text));
+                        }
+                    }
+                }
+            }
+        }
+        for waiter in waiters {
+            let error = failed
+                .as_ref()
+                .map(|(command, text)| Error::server(command, text));
+            self.answer(waiter, error);
+        }
+    }
+
+    /// Ends subscription `id` with `error` and unsubscribes what no other
+    /// subscription wants.
+    fn end(&mut self, id: u64, error: Error) {
+        if let Some(sub) = self.subs.get(&id) {
+            sub.buffer.end(error);
+        }
+        self.forget(id);
+    }
+
+    /// Removes subscription `id` and unsubscribes, if connected, the names
+    /// no other subscription wants.
+    fn forget(&mut self, id: u64) {
+        if let Some((kind, names)) = self.remove(id) {
+            if !names.is_empty() && self.shared.connected.load(Relaxed) {
+                self.request(kind, false, names, Vec::new(), false);
+            }
+        }
+    }
+
+    /// After a (re)connect: subscribe everything wanted (one group per
+    /// kind), with the subscribe waiters that arrived meanwhile, and tell
+    /// confirmed subscriptions about the gap.
     fn restore(&mut self) {
         let mut by_kind: [Vec<Bytes>; 3] = Default::default();
         for (kind, name) in self.routes.keys() {
-            let slot = match kind {
-                Kind::Channel => 0,
-                Kind::Pattern => 1,
-                Kind::Shard => 2,
-            };
-            by_kind[slot].push(name.clone());
+            by_kind[slot_of(*kind)].push(name.clone());
         }
-        for (kind, mut names) in [Kind::Channel, Kind::Pattern, Kind::Shard]
-            .into_iter()
-            .zip(by_kind)
-        {
-            if !names.is_empty() {
-                names.sort();
-                self.request(kind, true, names, Vec::new());
+        let mut waiting: [Vec<Waiter>; 3] = Default::default();
+        for waiter in std::mem::take(&mut self.waiting) {
+            let kind = match &waiter {
+                Waiter::Subscribed(id, _) => self.subs.get(id).map(|s| s.kind),
+                Waiter::Unsubscribed(_) => None,
+            };
+            match kind {
+                Some(kind) => waiting[slot_of(kind)].push(waiter),
+                None => self.answer(waiter, None),
             }
         }
-        let waiting = std::mem::take(&mut self.waiting);
-        match self.pending.back_mut() {
-            Some(last) => last.waiters.extend(waiting),
-            None => waiting.into_iter().for_each(|w| self.answer(w, Ok(()))),
+        for ((kind, mut names), waiters) in [Kind::Channel, Kind::Pattern, Kind::Shard]
+            .into_iter()
+            .zip(by_kind)
+            .zip(waiting)
+        {
+            if names.is_empty() {
+                waiters.into_iter().for_each(|w| self.answer(w, None));
+            } else {
+                names.sort();
+                self.request(kind, true, names, waiters, true);
+            }
         }
         if let Some(since) = self.lost_at.take() {
             let outage = since.elapsed();
@@ -582,14 +712,17 @@ impl Task {
             self.lost_at = Some(Instant::now());
         }
         self.out.clear();
-        for pending in std::mem::take(&mut self.pending) {
-            for waiter in pending.waiters {
-                match waiter {
-                    // Resubscribed with everything else on the next connection.
-                    Waiter::Subscribed(..) => self.waiting.push(waiter),
-                    // The server forgot everything with the connection.
-                    Waiter::Unsubscribed(_) => self.answer(waiter, Ok(())),
-                }
+        self.pending.clear();
+        for sub in self.subs.values_mut() {
+            sub.live = false;
+        }
+        let groups: Vec<Group> = self.groups.drain().map(|(_, g)| g).collect();
+        for waiter in groups.into_iter().flat_map(|g| g.waiters) {
+            match waiter {
+                // Resubscribed with everything else on the next connection.
+                Waiter::Subscribed(..) => self.waiting.push(waiter),
+                // The server forgot everything with the connection.
+                Waiter::Unsubscribed(_) => self.answer(waiter, None),
             }
         }
     }
@@ -598,13 +731,14 @@ impl Task {
     fn shutdown(&mut self, done: Option<oneshot::Sender<()>>) {
         self.shared.closed.store(true, Relaxed);
         self.shared.connected.store(false, Relaxed);
-        let waiters: Vec<Waiter> = std::mem::take(&mut self.pending)
-            .into_iter()
-            .flat_map(|p| p.waiters)
+        self.pending.clear();
+        let waiters: Vec<Waiter> = std::mem::take(&mut self.groups)
+            .into_values()
+            .flat_map(|g| g.waiters)
             .chain(std::mem::take(&mut self.waiting))
             .collect();
         for waiter in waiters {
-            self.answer(waiter, Err(Error::closed("SUBSCRIBE")));
+            self.answer(waiter, Some(Error::closed("SUBSCRIBE")));
         }
         for (_, sub) in self.subs.drain() {
             sub.buffer.end(Error::closed("SUBSCRIBE"));
@@ -616,23 +750,26 @@ impl Task {
         }
     }
 
-    fn answer(&mut self, waiter: Waiter, result: Result<()>) {
+    /// Answers a waiter: `None` for success.
+    fn answer(&mut self, waiter: Waiter, error: Option<Error>) {
         match waiter {
             Waiter::Subscribed(id, done) => {
-                if result.is_ok() {
-                    if let Some(sub) = self.subs.get_mut(&id) {
-                        sub.confirmed = true;
-                    }
-                } else {
-                    self.remove(id);
+                let failed = error.is_some();
+                if failed {
+                    // Some of its names may have been subscribed (shard
+                    // channels go one per command): undo those.
+                    self.forget(id);
+                } else if let Some(sub) = self.subs.get_mut(&id) {
+                    sub.confirmed = true;
+                    sub.live = true;
                 }
-                if done.send(result).is_err() {
+                let result = match error {
+                    Some(e) => Err(e),
+                    None => Ok(()),
+                };
+                if done.send(result).is_err() && !failed {
                     // The caller gave up (timed out): nobody will read it.
-                    if let Some((kind, names)) = self.remove(id) {
-                        if !names.is_empty() && self.shared.connected.load(Relaxed) {
-                            self.request(kind, false, names, Vec::new());
-                        }
-                    }
+                    self.forget(id);
                 }
             }
             Waiter::Unsubscribed(done) => {
@@ -720,22 +857,22 @@ impl Task {
             let Some(sub) = self.subs.get(id) else {
                 continue;
             };
-            let strip = |b: &Bytes| {
-                if b.len() >= sub.prefix_len {
-                    b.slice(sub.prefix_len..)
+            let strip = |b: &Bytes, len: usize| {
+                if b.len() >= len {
+                    b.slice(len..)
                 } else {
                     b.clone()
                 }
             };
             let message = Message {
-                channel: strip(&channel),
-                pattern: pattern.as_ref().map(strip),
+                channel: strip(&channel, sub.prefix_len),
+                pattern: pattern.as_ref().map(|p| strip(p, sub.sent_prefix_len)),
                 payload: payload.clone(),
             };
             let names = &sub.names;
             let buffer = &sub.buffer;
             match buffer.push(Delivery::Message(message), || {
-                Error::slow_consumer(describe(names, sub.prefix_len), buffer.capacity())
+                Error::slow_consumer(describe(names, sub.sent_prefix_len), buffer.capacity())
             }) {
                 Pushed::DroppedOldest => {
                     self.shared.dropped.fetch_add(1, Relaxed);
@@ -745,59 +882,93 @@ impl Task {
             }
         }
         for id in overflowed {
-            let up = self.shared.connected.load(Relaxed);
-            if let Some((kind, names)) = self.remove(id) {
-                if up && !names.is_empty() {
-                    self.request(kind, false, names, Vec::new());
-                }
-            }
+            self.forget(id);
         }
     }
 
     fn on_confirmation(&mut self, kind: Kind, subscribe: bool, name: Option<Bytes>) {
         let awaits = Awaits::Confirm(kind, subscribe);
-        let found = self.pending.iter().position(|p| {
-            p.awaits == awaits && name.as_ref().is_none_or(|n| p.remaining.contains(n))
-        });
+        let matches = |p: &Pending, front_only: bool| {
+            p.awaits == awaits
+                && match &name {
+                    None => true,
+                    Some(n) if front_only => p.remaining.front() == Some(n),
+                    Some(n) => p.remaining.contains(n),
+                }
+        };
+        // Names are confirmed in the order sent: the front match is the
+        // common case; a search only for the unusual one.
+        let found = self
+            .pending
+            .iter()
+            .position(|p| matches(p, true))
+            .or_else(|| self.pending.iter().position(|p| matches(p, false)));
         let Some(index) = found else {
-            // Not asked for: the server unsubscribed a shard channel on its
-            // own (its slot moved). Nothing to answer.
+            if !subscribe {
+                if let Some(name) = name {
+                    self.unsubscribed_by_server(kind, name);
+                }
+            }
             return;
         };
         let entry = &mut self.pending[index];
         match &name {
+            Some(n) if entry.remaining.front() == Some(n) => {
+                entry.remaining.pop_front();
+            }
             Some(n) => entry.remaining.retain(|r| r != n),
             None => entry.remaining.clear(),
         }
         if entry.remaining.is_empty() {
             if let Some(done) = self.pending.remove(index) {
-                for waiter in done.waiters {
-                    self.answer(waiter, Ok(()));
-                }
+                self.command_done(done.group, None);
             }
+        }
+    }
+
+    /// The server unsubscribed a name nobody asked it to (a shard
+    /// channel whose slot moved): the subscriptions that wanted it end,
+    /// saying so, rather than wait for messages that will not come.
+    fn unsubscribed_by_server(&mut self, kind: Kind, name: Bytes) {
+        let Some(ids) = self.routes.get(&(kind, name.clone())).cloned() else {
+            return;
+        };
+        for id in ids {
+            let reason = format!(
+                "the server ended the subscription to {} on its own (for a shard channel: its \
+                 slot moved); subscribe again",
+                String::from_utf8_lossy(&name)
+            );
+            let endpoint = self.label();
+            self.end(
+                id,
+                Error::connection_lost(kind.subscribe(), &endpoint, &reason, false),
+            );
         }
     }
 
     fn on_pong(&mut self) {
         if let Some(index) = self.pending.iter().position(|p| p.awaits == Awaits::Pong) {
-            if let Some(done) = self.pending.remove(index) {
-                for waiter in done.waiters {
-                    self.answer(waiter, Ok(()));
-                }
-            }
+            self.pending.remove(index);
         }
     }
 
-    /// An error reply answers the oldest request (the server answers in order).
+    /// An error reply answers the oldest command (the server answers in order).
     fn on_error(&mut self, text: &Bytes) {
         let Some(failed) = self.pending.pop_front() else {
             tracing::warn!(target: "redmux", endpoint = %self.label(), error = %String::from_utf8_lossy(text), "error reply on the subscriber connection with nothing pending");
             return;
         };
-        for waiter in failed.waiters {
-            let error = Error::server(failed.command, text);
-            self.answer(waiter, Err(error));
-        }
+        self.command_done(failed.group, Some((failed.command, text.clone())));
+    }
+}
+
+/// The index of a kind in per-kind arrays.
+fn slot_of(kind: Kind) -> usize {
+    match kind {
+        Kind::Channel => 0,
+        Kind::Pattern => 1,
+        Kind::Shard => 2,
     }
 }
 
