@@ -31,6 +31,12 @@
 //!   every key.
 //! * Each command is a [`Call`]: `.await` it, give it a `.timeout(..)`, or
 //!   `.fire_and_forget()` it.
+//! * [`Multiplexer::subscriber`] subscribes to channels, patterns, shard
+//!   channels and keyspace notifications on a connection of its own,
+//!   restored after every reconnect, with a bounded buffer per
+//!   [`Subscription`]; [`queue::WorkQueue`] is the work queue that replaces
+//!   BLPOP; [`Multiplexer::dedicated`] leases an exclusive connection for
+//!   the rare caller that must block.
 //! * Blocking commands (BLPOP, ...) and commands that change the shared
 //!   connection's state (SELECT, SUBSCRIBE, MULTI, ...) are refused with an
 //!   error that says what to use instead.

@@ -417,18 +417,7 @@ async fn a_handler_gets_every_message() {
 #[tokio::test]
 async fn a_refused_subscription_fails_alone_and_leaves_nothing_subscribed() {
     let server = RedisServer::start();
-    server.command(&[
-        "ACL",
-        "SETUSER",
-        "limited",
-        "on",
-        ">pw",
-        "~*",
-        "+@all",
-        "resetchannels",
-        "&public*",
-    ]);
-    let mux = server.connect(",user=limited,password=pw").await;
+    let mux = limited_to(&server, "&public*").await;
     let admin = server.connect("").await.database(0);
     let subscriber = mux.subscriber();
     let mut public = subscriber.subscribe(["public1"]).await.unwrap();
@@ -463,18 +452,7 @@ async fn a_refused_subscription_fails_alone_and_leaves_nothing_subscribed() {
 #[tokio::test]
 async fn a_resubscription_the_server_refuses_ends_the_subscription_with_the_reason() {
     let server = RedisServer::start();
-    server.command(&[
-        "ACL",
-        "SETUSER",
-        "limited",
-        "on",
-        ">pw",
-        "~*",
-        "+@all",
-        "resetchannels",
-        "&news",
-    ]);
-    let mux = server.connect(",user=limited,password=pw").await;
+    let mux = limited_to(&server, "&news").await;
     let mut news = mux.subscriber().subscribe(["news"]).await.unwrap();
     // Taking the channel away disconnects the subscriber (Redis 7); the
     // resubscription after the reconnect is then refused.
@@ -489,4 +467,22 @@ async fn a_resubscription_the_server_refuses_ends_the_subscription_with_the_reas
     assert_eq!(ended.server_code(), Some("NOPERM"), "{ended}");
     assert!(news.is_ended());
     assert!(mux.subscriber().stats().reconnects >= 1);
+}
+
+/// A multiplexer as ACL user `limited`, allowed every key and command but
+/// only the channels matching `channels` (`&pattern`).
+async fn limited_to(server: &RedisServer, channels: &str) -> Multiplexer {
+    let rule = channels.to_string();
+    server.command(&[
+        "ACL",
+        "SETUSER",
+        "limited",
+        "on",
+        ">pw",
+        "~*",
+        "+@all",
+        "resetchannels",
+        &rule,
+    ]);
+    server.connect(",user=limited,password=pw").await
 }
