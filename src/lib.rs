@@ -69,6 +69,7 @@
 extern crate self as redmux;
 
 mod batch;
+pub mod cluster;
 mod cmd;
 mod commands;
 mod config;

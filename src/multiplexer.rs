@@ -185,6 +185,22 @@ impl Multiplexer {
         self.inner.router.stats()
     }
 
+    /// Whether this multiplexer talks to a Redis Cluster (the server
+    /// answered `CLUSTER SHARDS` at connect), with the cluster layer's
+    /// counters: redirects followed, topology refreshes, slots covered.
+    /// `None` for a standalone server.
+    ///
+    /// ```no_run
+    /// # async fn demo(mux: redmux::Multiplexer) {
+    /// if let Some(cluster) = mux.cluster_stats() {
+    ///     println!("{} primaries, {} MOVED followed", cluster.primaries, cluster.moved);
+    /// }
+    /// # }
+    /// ```
+    pub fn cluster_stats(&self) -> Option<crate::cluster::ClusterStats> {
+        self.inner.router.cluster_stats()
+    }
+
     /// Current counters of each connection, by endpoint.
     ///
     /// ```no_run

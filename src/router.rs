@@ -7,16 +7,19 @@
 //! connection receives only the [`Request`] itself (see
 //! `connection::request`).
 //!
-//! Today there is one endpoint (the first configured), so every request goes
-//! to it whatever its replica preference. Requests a connection hands back
-//! (a redirect, or unsent when a connection is retired) will come back here
-//! to be sent elsewhere; with one standalone server there is nowhere else,
-//! so its connection is opened without a hand-back sink and redirects reach
-//! the caller as server errors.
+//! Two modes, chosen at connect: **standalone** (one endpoint, the first
+//! configured; every request goes to it whatever its replica preference;
+//! its connection has no hand-back sink, so a redirect reaches the caller
+//! as a server error) and **cluster** (the server answered `CLUSTER
+//! SHARDS`: see `crate::cluster`, which routes by slot and follows
+//! redirects). Detection asks the first connection once it is up; with
+//! `abortConnect=false` and no server reachable at connect, the mode is
+//! standalone.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::cluster::{self, ClusterRouter};
 use crate::cmd::{CommandFlags, ReplicaPreference};
 use crate::config::{Config, ConfigError, Endpoint};
 use crate::connection::request::Request;
@@ -26,9 +29,14 @@ use crate::events::{EventSink, Events};
 use crate::stats::Stats;
 
 pub(crate) struct Router {
-    /// The primary's connection: the first configured endpoint.
-    primary: ConnectionHandle,
+    mode: Mode,
     events: Arc<EventSink>,
+}
+
+enum Mode {
+    /// The first configured endpoint's connection.
+    Standalone(ConnectionHandle),
+    Cluster(ClusterRouter),
 }
 
 impl Router {
@@ -42,16 +50,35 @@ impl Router {
             .into());
         };
         let events = Arc::new(EventSink::new());
-        let primary = ConnectionHandle::open(endpoint, config, events.clone(), None).await?;
-        Ok(Router { primary, events })
+        let primary =
+            ConnectionHandle::open(endpoint, config.clone(), events.clone(), None).await?;
+        if primary.stats().connected {
+            if let Some(shards) = cluster::detect(&primary, config.connect_timeout).await {
+                let router = ClusterRouter::new(config, events.clone(), &shards);
+                // The seed's connection has no hand-back sink; the cluster
+                // router opens its own, one per node.
+                primary.close(Duration::ZERO).await;
+                return Ok(Router {
+                    mode: Mode::Cluster(router),
+                    events,
+                });
+            }
+        }
+        Ok(Router {
+            mode: Mode::Standalone(primary),
+            events,
+        })
     }
 
     /// Sends a request to the connection its flags allow.
     pub(crate) fn route(&self, flags: CommandFlags, req: Request) -> Result<()> {
-        self.pick(flags.replica_preference()).send(req)
+        match &self.mode {
+            Mode::Standalone(primary) => Self::pick(primary, flags.replica_preference()).send(req),
+            Mode::Cluster(cluster) => cluster.route(flags, req),
+        }
     }
 
-    fn pick(&self, preference: ReplicaPreference) -> &ConnectionHandle {
+    fn pick(primary: &ConnectionHandle, preference: ReplicaPreference) -> &ConnectionHandle {
         match preference {
             // One endpoint and no replicas configured: it serves every
             // preference, as it did before replica routing (a replica
@@ -59,7 +86,15 @@ impl Router {
             ReplicaPreference::PreferMaster
             | ReplicaPreference::DemandMaster
             | ReplicaPreference::PreferReplica
-            | ReplicaPreference::DemandReplica => &self.primary,
+            | ReplicaPreference::DemandReplica => primary,
+        }
+    }
+
+    /// The cluster layer's counters; `None` for a standalone server.
+    pub(crate) fn cluster_stats(&self) -> Option<cluster::ClusterStats> {
+        match &self.mode {
+            Mode::Standalone(_) => None,
+            Mode::Cluster(c) => Some(c.stats()),
         }
     }
 
@@ -74,7 +109,10 @@ impl Router {
 
     /// Each connection's counters, by endpoint.
     pub(crate) fn stats_by_endpoint(&self) -> Vec<(Endpoint, Stats)> {
-        vec![(self.primary.endpoint().clone(), self.primary.stats())]
+        match &self.mode {
+            Mode::Standalone(primary) => vec![(primary.endpoint().clone(), primary.stats())],
+            Mode::Cluster(cluster) => cluster.stats_by_endpoint(),
+        }
     }
 
     /// The sink every connection of this multiplexer reports to (the
@@ -88,11 +126,17 @@ impl Router {
     }
 
     pub(crate) fn endpoint(&self) -> &Endpoint {
-        self.primary.endpoint()
+        match &self.mode {
+            Mode::Standalone(primary) => primary.endpoint(),
+            Mode::Cluster(cluster) => cluster.endpoint(),
+        }
     }
 
     /// Closes every connection (see `Multiplexer::close_within`).
     pub(crate) async fn close(&self, grace: Duration) {
-        self.primary.close(grace).await
+        match &self.mode {
+            Mode::Standalone(primary) => primary.close(grace).await,
+            Mode::Cluster(cluster) => cluster.close(grace).await,
+        }
     }
 }

@@ -98,16 +98,18 @@ pub(super) enum Key {
     SubscriptionBuffer,
     SubscriptionOverflow,
     MaxDedicated,
+    ConfigCheck,
 }
 
 /// Supported keys, canonical spelling, in the order listed in messages.
-pub(super) const SUPPORTED_KEYS: [(&str, Key); 27] = [
+pub(super) const SUPPORTED_KEYS: [(&str, Key); 28] = [
     ("abortConnect", Key::AbortConnect),
     ("allowAdmin", Key::AllowAdmin),
     ("asyncTimeout", Key::AsyncTimeout),
     ("backlogLimit", Key::BacklogLimit),
     ("backlogPolicy", Key::BacklogPolicy),
     ("channelPrefix", Key::ChannelPrefix),
+    ("configCheckSeconds", Key::ConfigCheck),
     ("connectRetry", Key::ConnectRetry),
     ("connectTimeout", Key::ConnectTimeout),
     ("defaultDatabase", Key::DefaultDatabase),
@@ -132,7 +134,7 @@ pub(super) const SUPPORTED_KEYS: [(&str, Key); 27] = [
 ];
 
 /// SE.Redis keys redmux recognises but does not implement yet, with a hint.
-const NOT_YET_SUPPORTED_KEYS: [(&str, &str); 13] = [
+const NOT_YET_SUPPORTED_KEYS: [(&str, &str); 12] = [
     (
         "sslProtocols",
         "choosing TLS versions is not supported yet; TLS 1.2 and 1.3 are offered",
@@ -145,10 +147,6 @@ const NOT_YET_SUPPORTED_KEYS: [(&str, &str); 13] = [
     ("sentinelUser", "Sentinel is not supported yet"),
     ("sentinelPassword", "Sentinel is not supported yet"),
     ("tiebreaker", "topology options are not supported yet"),
-    (
-        "configCheckSeconds",
-        "topology options are not supported yet",
-    ),
     ("configChannel", "topology options are not supported yet"),
     ("proxy", "proxies are not supported yet"),
     ("tunnel", "tunnels are not supported yet"),
@@ -330,6 +328,15 @@ pub(super) fn apply_option(
                     ),
                 ));
             }
+        }
+        Key::ConfigCheck => {
+            let secs = parse_u32(
+                name,
+                value,
+                "a whole number of seconds (0 turns it off)",
+                echo,
+            )?;
+            config.config_check = Duration::from_secs(u64::from(secs));
         }
         Key::MaxDedicated => {
             config.max_dedicated = parse_u32(name, value, "a number of connections", echo)?;
@@ -545,7 +552,6 @@ mod tests {
         for key in [
             "serviceName",
             "tiebreaker",
-            "configCheckSeconds",
             "proxy",
             "version",
             "resolveDns",

@@ -183,6 +183,10 @@ pub struct Config {
     /// `subscriptionOverflow`: `dropOldest` or `close`); default
     /// [`Overflow::DropOldest`].
     pub subscription_overflow: Overflow,
+    /// How often a cluster's topology is read again (key
+    /// `configCheckSeconds`, seconds; 0 turns the periodic check off);
+    /// default 60 s. It is also read after every `MOVED`.
+    pub config_check: Duration,
     /// Most dedicated connections leased at once (key `maxDedicated`);
     /// default 8. A lease past it waits for one to be returned, up to
     /// `connectTimeout`. 0 turns dedicated connections off.
@@ -307,6 +311,7 @@ impl Default for Config {
             subscription_buffer: 1024,
             subscription_overflow: Overflow::DropOldest,
             max_dedicated: 8,
+            config_check: Duration::from_secs(60),
         }
     }
 }
@@ -470,6 +475,12 @@ impl Config {
         if self.subscription_overflow != d.subscription_overflow {
             parts.push("subscriptionOverflow=close".to_owned());
         }
+        if self.config_check != d.config_check {
+            parts.push(format!(
+                "configCheckSeconds={}",
+                self.config_check.as_secs()
+            ));
+        }
         if self.max_dedicated != d.max_dedicated {
             parts.push(format!("maxDedicated={}", self.max_dedicated));
         }
@@ -533,6 +544,7 @@ impl fmt::Debug for Config {
             .field("subscription_buffer", &self.subscription_buffer)
             .field("subscription_overflow", &self.subscription_overflow)
             .field("max_dedicated", &self.max_dedicated)
+            .field("config_check", &self.config_check)
             .finish()
     }
 }

@@ -94,6 +94,29 @@ impl ConnectionHandle {
         ))
     }
 
+    /// A connection made in the background (a cluster node's, opened when
+    /// a command first needs it): returns at once; commands wait in the
+    /// backlog until the handshake is done, as with `abortConnect=false`.
+    pub(crate) fn open_lazy(
+        endpoint: Endpoint,
+        config: Arc<Config>,
+        events: Arc<EventSink>,
+        hand_back: Option<HandBack>,
+    ) -> ConnectionHandle {
+        let connect: Connect = {
+            let (endpoint, config) = (endpoint.clone(), config.clone());
+            Arc::new(move || {
+                Box::pin(handshake::connect(
+                    endpoint.clone(),
+                    config.clone(),
+                    Role::Multiplexed,
+                ))
+            })
+        };
+        let shared = Arc::new(Shared::new(endpoint, events));
+        ConnectionHandle::spawn(shared, config, connect, None, hand_back)
+    }
+
     /// Starts a driver over `connect` (a transport in production, an
     /// in-memory pipe in tests).
     fn spawn(

@@ -123,6 +123,11 @@ pub(crate) struct Shape {
     /// again: its caller's clock did not restart. `None` for a new request
     /// (the driver starts the clock when it takes it).
     pub(crate) deadline: Option<Instant>,
+    /// Write `ASKING` just before the request (an `ASK` redirect being
+    /// followed); the pipeline consumes its `+OK` itself.
+    pub(crate) asking: bool,
+    /// Redirects followed so far (the router bounds them).
+    pub(crate) redirects: u8,
 }
 
 impl Request {
@@ -163,10 +168,33 @@ impl Request {
     }
 
     /// The same request, handed back on `MOVED`/`ASK` instead of answered.
-    #[cfg_attr(not(test), allow(dead_code))] // first used outside tests by cluster routing
     pub(crate) fn handing_back_redirects(mut self) -> Request {
         self.shape_mut().on_redirect = OnRedirect::HandBack;
         self
+    }
+
+    /// The same request, with `ASKING` written just before it (or not).
+    pub(crate) fn asking(mut self, asking: bool) -> Request {
+        if asking || self.shape.is_some() {
+            self.shape_mut().asking = asking;
+        }
+        self
+    }
+
+    /// Redirects this request has followed.
+    pub(crate) fn redirects(&self) -> u8 {
+        self.shape.as_ref().map_or(0, |s| s.redirects)
+    }
+
+    /// Counts one more redirect followed.
+    pub(crate) fn count_redirect(&mut self) {
+        let shape = self.shape_mut();
+        shape.redirects = shape.redirects.saturating_add(1);
+    }
+
+    /// How many commands it holds.
+    pub(crate) fn count(&self) -> u32 {
+        self.shape.as_ref().map_or(1, |s| s.count)
     }
 
     fn shape_mut(&mut self) -> &mut Shape {
@@ -176,6 +204,8 @@ impl Request {
                 gate: Gate::Open,
                 on_redirect: OnRedirect::Deliver,
                 deadline: None,
+                asking: false,
+                redirects: 0,
             })
         })
     }

@@ -370,3 +370,178 @@ impl TestCertificates {
         }
     }
 }
+
+/// A Redis Cluster of real servers on loopback ports: `primaries`
+/// primaries splitting the 16,384 slots evenly, each with `replicas`
+/// replicas, built with CLUSTER ADDSLOTSRANGE / MEET / REPLICATE (no
+/// redis-cli needed), ready once every node reports `cluster_state:ok` and
+/// every replica's link is up. Killed on drop.
+pub struct RedisCluster {
+    pub nodes: Vec<RedisServer>,
+    pub primaries: usize,
+}
+
+impl RedisCluster {
+    pub fn start(primaries: usize, replicas: usize) -> RedisCluster {
+        let count = primaries * (1 + replicas);
+        let nodes: Vec<RedisServer> = (0..count)
+            .map(|_| {
+                RedisServer::start_with(&[
+                    "--cluster-enabled",
+                    "yes",
+                    "--cluster-node-timeout",
+                    "2000",
+                    "--repl-diskless-sync-delay",
+                    "0",
+                ])
+            })
+            .collect();
+        let per = 16_384 / primaries;
+        for (i, node) in nodes.iter().take(primaries).enumerate() {
+            let start = i * per;
+            let end = if i + 1 == primaries {
+                16_383
+            } else {
+                start + per - 1
+            };
+            let ok = node.command(&[
+                "CLUSTER",
+                "ADDSLOTSRANGE",
+                &start.to_string(),
+                &end.to_string(),
+            ]);
+            assert!(ok.starts_with("+OK"), "ADDSLOTSRANGE: {ok}");
+        }
+        for node in &nodes[1..] {
+            nodes[0].command(&["CLUSTER", "MEET", "127.0.0.1", &node.port.to_string()]);
+        }
+        let cluster = RedisCluster { nodes, primaries };
+        cluster.wait("every node knows every other", |c| {
+            c.nodes
+                .iter()
+                .all(|n| n.command(&["CLUSTER", "NODES"]).lines().count() == count)
+        });
+        for (i, replica) in cluster.nodes.iter().enumerate().skip(primaries) {
+            let primary = &cluster.nodes[(i - primaries) % primaries];
+            let id = primary.command(&["CLUSTER", "MYID"]);
+            // A replica must see its primary as a master first; retry briefly.
+            cluster.wait("REPLICATE accepted", |_| {
+                replica
+                    .command(&["CLUSTER", "REPLICATE", id.trim()])
+                    .starts_with("+OK")
+            });
+        }
+        cluster.wait("cluster_state:ok on every node, replicas linked", |c| {
+            c.nodes
+                .iter()
+                .all(|n| n.command(&["CLUSTER", "INFO"]).contains("cluster_state:ok"))
+                && c.nodes[c.primaries..].iter().all(|n| {
+                    n.command(&["INFO", "replication"])
+                        .contains("master_link_status:up")
+                })
+        });
+        cluster
+    }
+
+    fn wait(&self, what: &str, ready: impl Fn(&RedisCluster) -> bool) {
+        let until = Instant::now() + Duration::from_secs(30);
+        while !ready(self) {
+            assert!(Instant::now() < until, "cluster not ready: {what}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The first primary's address, as a seed.
+    pub fn seed(&self) -> String {
+        self.nodes[0].addr()
+    }
+
+    /// The slot of `key`, asked of the server.
+    pub fn slot_of(&self, key: &str) -> u16 {
+        let reply = self.nodes[0].command(&["CLUSTER", "KEYSLOT", key]);
+        reply
+            .trim()
+            .trim_start_matches(':')
+            .parse()
+            .expect("a slot number")
+    }
+
+    /// The primary serving `slot` now (by CLUSTER NODES on the first node).
+    pub fn owner_of(&self, slot: u16) -> &RedisServer {
+        let nodes = self.nodes[0].command(&["CLUSTER", "NODES"]);
+        for line in nodes.lines() {
+            let fields: Vec<&str> = line.split(' ').collect();
+            if fields.len() < 9 || !fields[2].contains("master") {
+                continue;
+            }
+            let port: u16 = fields[1]
+                .split('@')
+                .next()
+                .and_then(|a| a.rsplit(':').next())
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(0);
+            for range in &fields[8..] {
+                let (a, b) = match range.split_once('-') {
+                    Some((a, b)) => (a.parse().unwrap_or(u16::MAX), b.parse().unwrap_or(0)),
+                    None => {
+                        let s = range.parse().unwrap_or(u16::MAX);
+                        (s, s)
+                    }
+                };
+                if (a..=b).contains(&slot) {
+                    if let Some(node) = self.nodes.iter().find(|n| n.port == port) {
+                        return node;
+                    }
+                }
+            }
+        }
+        panic!("no primary serves slot {slot}:\n{nodes}");
+    }
+
+    /// Another primary than `node`.
+    pub fn other_primary(&self, node: &RedisServer) -> &RedisServer {
+        self.nodes[..self.primaries]
+            .iter()
+            .find(|n| n.port != node.port && self.is_primary(n))
+            .expect("another primary")
+    }
+
+    fn is_primary(&self, node: &RedisServer) -> bool {
+        node.command(&["INFO", "replication"])
+            .contains("role:master")
+    }
+
+    /// Marks `slot` as migrating from `from` to `to` (ASK redirects start).
+    pub fn start_migration(&self, slot: u16, from: &RedisServer, to: &RedisServer) {
+        let slot = slot.to_string();
+        let to_id = to.command(&["CLUSTER", "MYID"]);
+        let from_id = from.command(&["CLUSTER", "MYID"]);
+        assert!(to
+            .command(&["CLUSTER", "SETSLOT", &slot, "IMPORTING", from_id.trim()])
+            .starts_with("+OK"));
+        assert!(from
+            .command(&["CLUSTER", "SETSLOT", &slot, "MIGRATING", to_id.trim()])
+            .starts_with("+OK"));
+    }
+
+    /// Moves `keys` of a migrating slot from `from` to `to` (MIGRATE … KEYS).
+    pub fn migrate_keys(&self, from: &RedisServer, to: &RedisServer, keys: &[&str]) {
+        let port = to.port.to_string();
+        let mut args = vec!["MIGRATE", "127.0.0.1", &port, "", "0", "5000", "KEYS"];
+        args.extend_from_slice(keys);
+        let reply = from.command(&args);
+        assert!(
+            reply.starts_with("+OK") || reply.starts_with("+NOKEY"),
+            "MIGRATE: {reply}"
+        );
+    }
+
+    /// Ends a migration: `slot` belongs to `to` on every node (MOVED from now on).
+    pub fn finish_migration(&self, slot: u16, to: &RedisServer) {
+        let slot = slot.to_string();
+        let to_id = to.command(&["CLUSTER", "MYID"]);
+        for node in &self.nodes {
+            let _ = node.command(&["CLUSTER", "SETSLOT", &slot, "NODE", to_id.trim()]);
+        }
+    }
+}

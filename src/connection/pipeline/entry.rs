@@ -26,6 +26,8 @@ pub(super) enum Kind {
     Select,
     /// A keep-alive PING.
     Ping,
+    /// The `ASKING` written just before a request that follows an `ASK`.
+    Asking,
 }
 
 /// Deadlines as 8-byte ticks (nanoseconds past a process-wide epoch, plus
@@ -99,6 +101,8 @@ pub(super) mod flag {
     /// Large enough to be written from its own buffer (a vectored write)
     /// rather than copied into the write buffer; set while it is unwritten.
     pub(in super::super) const OWN_BUFFER: u8 = 16;
+    /// Follows an `ASK` redirect: `ASKING` goes just before it.
+    pub(in super::super) const ASKING: u8 = 32;
 }
 
 /// A group's progress, and a gated request's continuation.
@@ -128,6 +132,8 @@ pub(super) struct Entry {
     pub(super) group: Option<Box<Group>>,
     pub(super) kind: Kind,
     pub(super) flags: u8,
+    /// Redirects the request followed before (kept for its next hand-back).
+    pub(super) redirects: u8,
 }
 
 impl Entry {
@@ -142,17 +148,24 @@ impl Entry {
         };
         let mut flags = 0;
         let mut deadline = None;
+        let mut followed = 0;
         let group = req.shape.and_then(|shape| {
             let Shape {
                 count,
                 gate,
                 on_redirect,
                 deadline: running,
+                asking,
+                redirects,
             } = *shape;
             deadline = running;
             if on_redirect == OnRedirect::HandBack {
                 flags |= flag::HAND_BACK;
             }
+            if asking {
+                flags |= flag::ASKING;
+            }
+            followed = redirects;
             let then = match gate {
                 Gate::Open => None,
                 Gate::UntilReplies => {
@@ -190,6 +203,7 @@ impl Entry {
             group,
             kind,
             flags,
+            redirects: followed,
         };
         (entry, deadline)
     }
@@ -206,6 +220,7 @@ impl Entry {
             group: None,
             kind,
             flags: 0,
+            redirects: 0,
         }
     }
 
@@ -251,6 +266,9 @@ impl Entry {
                 gate,
                 on_redirect,
                 deadline,
+                // A hand-back is sent again by the router, which decides.
+                asking: false,
+                redirects: self.redirects,
             })),
         }
     }

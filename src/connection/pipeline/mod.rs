@@ -350,6 +350,13 @@ impl Pipeline {
 
     #[inline]
     fn push_to_wire(&mut self, mut entry: Entry) {
+        if entry.flags & flag::ASKING != 0 {
+            // Just before it, so nothing lands between the two: ASKING
+            // allows only the next command into an importing slot.
+            let asking =
+                Entry::internal(Cmd::new("ASKING").into_encoded().0, entry.db, Kind::Asking);
+            self.push_to_wire(asking);
+        }
         if entry.bytes.len() >= OWN_BUFFER_MIN {
             // Written from its own buffer: no copy of a large value.
             entry.flags |= flag::OWN_BUFFER;
@@ -511,7 +518,7 @@ impl Pipeline {
         match entry.kind {
             Kind::Awaited | Kind::FireAndForget => self.complete(entry, value),
             Kind::Select => self.on_select_reply(entry, value),
-            Kind::Ping => {}
+            Kind::Ping | Kind::Asking => {}
         }
         Ok(true)
     }

@@ -1,0 +1,550 @@
+//! Redis Cluster: the slot map, one multiplexed connection per node, and
+//! the redirects that keep the map right.
+//!
+//! ```text
+//!  Database ── Request ──▶ ClusterRouter::route: slot of the request's keys (CRC16, {tags})
+//!                              │ slot map: slot → primary (from CLUSTER SHARDS / SLOTS)
+//!                              ▼
+//!                  node connection (lazily opened, one driver each, hand-back sink)
+//!                              │ MOVED: the driver hands the request back ──▶ map updated,
+//!                              │        refresh started, sent to the named node
+//!                              │ ASK:   handed back ──▶ sent once to the named node with
+//!                              ▼        ASKING written just before it
+//!                           server
+//! ```
+//!
+//! A request keeps its reply slot and its running deadline through every
+//! redirect, so the caller never notices one; at most [`MAX_REDIRECTS`]
+//! are followed, then the caller gets the last redirect as an error.
+//! `CommandFlags::NO_REDIRECT` gives the caller the first redirect instead.
+//! Topology is read at connect, after every `MOVED` (concurrent refreshes
+//! coalesce into one), and every `configCheckSeconds`.
+//!
+//! What is not built yet (issue 11 continues): splitting cross-slot
+//! MGET/MSET/DEL across nodes (today a command whose keys span slots fails
+//! before anything is sent, as the server would), merged keyless commands
+//! across primaries (DBSIZE, KEYS, SCAN, FLUSHALL go to one primary),
+//! replica reads, Sentinel, SSUBSCRIBE routed per shard.
+
+mod slot;
+mod topology;
+
+pub use slot::{key_slot, SLOTS};
+
+pub(crate) use topology::Shard;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::time::Duration;
+
+use crate::cmd::{Cmd, CommandFlags};
+use crate::config::{Config, Endpoint};
+use crate::connection::reply;
+use crate::connection::request::{
+    command_end, Answer, HandBack, Redirect, Request, ReturnReason, Returned,
+};
+use crate::connection::ConnectionHandle;
+use crate::error::{Error, Result};
+use crate::events::EventSink;
+use crate::resp::Value;
+use crate::stats::Stats;
+use crate::table::keys_in_encoded;
+
+/// Redirects one request follows before its caller gets the last one as an
+/// error: a slot moves once per resharding step, and an `ASK` is followed
+/// by at most one `MOVED` when the migration completes, so more means the
+/// cluster is changing faster than the map can follow.
+pub const MAX_REDIRECTS: u8 = 5;
+
+/// The slot map: which primary serves each slot.
+struct SlotMap {
+    /// Index into `primaries` for each slot; `None`: no known owner.
+    owner: Vec<Option<u16>>,
+    primaries: Vec<Endpoint>,
+}
+
+impl SlotMap {
+    fn from_shards(shards: &[Shard]) -> SlotMap {
+        let mut map = SlotMap {
+            owner: vec![None; usize::from(SLOTS)],
+            primaries: Vec::new(),
+        };
+        for shard in shards {
+            let index = map.index_of(&shard.primary);
+            for &(start, end) in &shard.ranges {
+                for slot in start..=end.min(SLOTS - 1) {
+                    map.owner[usize::from(slot)] = Some(index);
+                }
+            }
+        }
+        map
+    }
+
+    fn index_of(&mut self, node: &Endpoint) -> u16 {
+        match self.primaries.iter().position(|p| p == node) {
+            Some(i) => i as u16,
+            None => {
+                self.primaries.push(node.clone());
+                (self.primaries.len() - 1) as u16
+            }
+        }
+    }
+
+    fn owner(&self, slot: u16) -> Option<&Endpoint> {
+        let index = (*self.owner.get(usize::from(slot))?)?;
+        self.primaries.get(usize::from(index))
+    }
+}
+
+/// What the cluster layer has done ([`Multiplexer::cluster_stats`](crate::Multiplexer::cluster_stats)).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ClusterStats {
+    /// `MOVED` redirects followed (each also updates the slot map).
+    pub moved: u64,
+    /// `ASK` redirects followed (each with `ASKING` first).
+    pub asked: u64,
+    /// Topology reads after the first (after `MOVED`, or periodic).
+    pub refreshes: u64,
+    /// Primaries in the slot map.
+    pub primaries: usize,
+    /// Slots with a known owner (16,384 when the cluster is whole).
+    pub slots_covered: usize,
+}
+
+/// Counters of the cluster layer.
+#[derive(Default)]
+struct Counters {
+    moved: AtomicU64,
+    asked: AtomicU64,
+    refreshes: AtomicU64,
+}
+
+/// What the router and its hand-back sinks share.
+struct State {
+    config: Arc<Config>,
+    events: Arc<EventSink>,
+    seeds: Vec<Endpoint>,
+    map: RwLock<Arc<SlotMap>>,
+    nodes: Mutex<HashMap<Endpoint, Arc<ConnectionHandle>>>,
+    refreshing: AtomicBool,
+    closed: AtomicBool,
+    counters: Counters,
+    /// Where every node connection hands requests back (a weak link to
+    /// this state).
+    hand_back: Mutex<Option<HandBack>>,
+}
+
+/// Routes requests over the nodes of a Redis Cluster.
+pub(crate) struct ClusterRouter {
+    state: Arc<State>,
+}
+
+impl ClusterRouter {
+    /// A router over the topology `shards` (read at connect by
+    /// [`discover`]); node connections open as commands need them, and the
+    /// topology is checked every `configCheckSeconds`.
+    pub(crate) fn new(
+        config: Arc<Config>,
+        events: Arc<EventSink>,
+        shards: &[Shard],
+    ) -> ClusterRouter {
+        let state = Arc::new(State {
+            seeds: config.endpoints.clone(),
+            config,
+            events,
+            map: RwLock::new(Arc::new(SlotMap::from_shards(shards))),
+            nodes: Mutex::new(HashMap::new()),
+            refreshing: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
+            counters: Counters::default(),
+            hand_back: Mutex::new(None),
+        });
+        let weak = Arc::downgrade(&state);
+        let sink: HandBack = Arc::new(move |returned: Returned| match weak.upgrade() {
+            Some(state) => state.on_returned(returned),
+            None => returned.request.fail(Error::closed("?")),
+        });
+        *lock(&state.hand_back) = Some(sink);
+        // Open every primary's connection now: the first commands do not
+        // pay for the handshakes, and a dead node shows in events at once.
+        let primaries = state.map().primaries.clone();
+        for node in primaries {
+            state.node(&node);
+        }
+        spawn_periodic_refresh(Arc::downgrade(&state));
+        ClusterRouter { state }
+    }
+
+    /// Sends `req` to the primary serving its keys' slot (any primary for a
+    /// keyless command).
+    pub(crate) fn route(&self, flags: CommandFlags, req: Request) -> Result<()> {
+        let slot = match request_slot(&req) {
+            Ok(slot) => slot,
+            Err(e) => {
+                return Err(e);
+            }
+        };
+        let req = if flags.contains(CommandFlags::NO_REDIRECT) {
+            req
+        } else {
+            req.handing_back_redirects()
+        };
+        self.state.send_to_slot(slot, req)
+    }
+
+    pub(crate) fn stats_by_endpoint(&self) -> Vec<(Endpoint, Stats)> {
+        let mut all: Vec<(Endpoint, Stats)> = lock(&self.state.nodes)
+            .iter()
+            .map(|(e, c)| (e.clone(), c.stats()))
+            .collect();
+        all.sort_by_key(|(endpoint, _)| endpoint.to_string());
+        all
+    }
+
+    pub(crate) fn stats(&self) -> ClusterStats {
+        let c = &self.state.counters;
+        let map = self.state.map();
+        ClusterStats {
+            moved: c.moved.load(Relaxed),
+            asked: c.asked.load(Relaxed),
+            refreshes: c.refreshes.load(Relaxed),
+            primaries: map.primaries.len(),
+            slots_covered: map.owner.iter().filter(|o| o.is_some()).count(),
+        }
+    }
+
+    /// The first seed (for messages and the subscriber connection).
+    pub(crate) fn endpoint(&self) -> &Endpoint {
+        &self.state.seeds[0]
+    }
+
+    pub(crate) async fn close(&self, grace: Duration) {
+        self.state.closed.store(true, Relaxed);
+        let nodes: Vec<Arc<ConnectionHandle>> = lock(&self.state.nodes).values().cloned().collect();
+        for node in nodes {
+            node.close(grace).await;
+        }
+    }
+}
+
+impl State {
+    fn map(&self) -> Arc<SlotMap> {
+        self.map.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The connection to `node`, opened (in the background) on first use.
+    fn node(&self, node: &Endpoint) -> Arc<ConnectionHandle> {
+        let mut nodes = lock(&self.nodes);
+        if let Some(conn) = nodes.get(node) {
+            return conn.clone();
+        }
+        let conn = Arc::new(ConnectionHandle::open_lazy(
+            node.clone(),
+            self.config.clone(),
+            self.events.clone(),
+            lock(&self.hand_back).clone(),
+        ));
+        nodes.insert(node.clone(), conn.clone());
+        conn
+    }
+
+    fn send_to_slot(&self, slot: Option<u16>, req: Request) -> Result<()> {
+        if self.closed.load(Relaxed) {
+            return Err(Error::closed(&req.name()));
+        }
+        let map = self.map();
+        let node = match slot {
+            Some(slot) => map.owner(slot).or_else(|| map.primaries.first()),
+            None => map.primaries.first(),
+        };
+        let node = node.cloned().unwrap_or_else(|| self.seeds[0].clone());
+        self.node(&node).send(req)
+    }
+
+    /// A request a node connection gave back: follow its redirect, or
+    /// route it again.
+    fn on_returned(self: Arc<Self>, returned: Returned) {
+        let Returned {
+            mut request,
+            reason,
+        } = returned;
+        match reason {
+            ReturnReason::Redirect(Redirect { ask, slot, address }) => {
+                if request.redirects() >= MAX_REDIRECTS {
+                    let name = request.name();
+                    let kind = if ask { "ASK" } else { "MOVED" };
+                    return request.fail(Error::server(
+                        &name,
+                        &format!(
+                            "{kind} {slot} {address} (after {MAX_REDIRECTS} redirects; the \
+                             cluster is resharding faster than the client can follow; retry later)"
+                        )
+                        .into(),
+                    ));
+                }
+                request.count_redirect();
+                let Some(node) = parse_address(&address) else {
+                    let name = request.name();
+                    let text = format!("{} {slot} {address}", if ask { "ASK" } else { "MOVED" });
+                    return request.fail(Error::server(&name, &text.into()));
+                };
+                if ask {
+                    self.counters.asked.fetch_add(1, Relaxed);
+                } else {
+                    self.counters.moved.fetch_add(1, Relaxed);
+                    self.learn(slot, &node);
+                    self.clone().refresh();
+                }
+                let conn = self.node(&node);
+                let request = request.handing_back_redirects().asking(ask);
+                if let Err(e) = conn.send(request) {
+                    tracing::debug!(target: "redmux", %e, "redirected request refused");
+                }
+            }
+            ReturnReason::Unsent => {
+                let slot = request_slot(&request).ok().flatten();
+                if let Err(e) = self.send_to_slot(slot, request) {
+                    tracing::debug!(target: "redmux", %e, "re-routed request refused");
+                }
+            }
+        }
+    }
+
+    /// A `MOVED` says `slot` is served by `node` now.
+    fn learn(&self, slot: u16, node: &Endpoint) {
+        let mut guard = self.map.write().unwrap_or_else(|e| e.into_inner());
+        let mut next = SlotMap {
+            owner: guard.owner.clone(),
+            primaries: guard.primaries.clone(),
+        };
+        let index = next.index_of(node);
+        if let Some(owner) = next.owner.get_mut(usize::from(slot)) {
+            *owner = Some(index);
+        }
+        *guard = Arc::new(next);
+    }
+
+    /// Reads the topology again from a primary, unless a refresh is already
+    /// running (concurrent ones coalesce).
+    fn refresh(self: Arc<Self>) {
+        if self.refreshing.swap(true, Relaxed) {
+            return;
+        }
+        tokio::spawn(async move {
+            if let Some(shards) = self.read_topology().await {
+                *self.map.write().unwrap_or_else(|e| e.into_inner()) =
+                    Arc::new(SlotMap::from_shards(&shards));
+                self.counters.refreshes.fetch_add(1, Relaxed);
+            }
+            self.refreshing.store(false, Relaxed);
+        });
+    }
+
+    /// `CLUSTER SHARDS` (or `CLUSTER SLOTS`) from the first primary that
+    /// answers, over its multiplexed connection.
+    async fn read_topology(&self) -> Option<Vec<Shard>> {
+        let mut candidates = self.map().primaries.clone();
+        candidates.extend(self.seeds.iter().cloned());
+        for node in candidates {
+            let conn = self.node(&node);
+            for sub in ["SHARDS", "SLOTS"] {
+                let reply = ask(
+                    &conn,
+                    Cmd::new("CLUSTER").arg(sub),
+                    self.config.command_timeout(),
+                )
+                .await;
+                let parsed = match reply {
+                    Ok(Value::Error(_)) | Err(_) => continue,
+                    Ok(value) if sub == "SHARDS" => topology::parse_shards(value),
+                    Ok(value) => topology::parse_slots(value),
+                };
+                if let Ok(shards) = parsed {
+                    if !shards.is_empty() {
+                        return Some(shards);
+                    }
+                }
+            }
+        }
+        None
+    }
+}
+
+/// Whether the server behind `conn` is a cluster node, and if so the
+/// topology it reports: `CLUSTER SHARDS`, or `CLUSTER SLOTS` on servers
+/// older than 7.0. A server without cluster support (or a user without
+/// the right to ask) answers with an error: `None`, standalone.
+pub(crate) async fn detect(conn: &ConnectionHandle, timeout: Duration) -> Option<Vec<Shard>> {
+    for sub in ["SHARDS", "SLOTS"] {
+        match ask(conn, Cmd::new("CLUSTER").arg(sub), timeout).await {
+            Ok(Value::Error(text)) => {
+                let text = String::from_utf8_lossy(&text).to_ascii_lowercase();
+                if text.contains("unknown subcommand") || text.contains("unknown command") {
+                    continue;
+                }
+                return None;
+            }
+            Ok(value) => {
+                let parsed = if sub == "SHARDS" {
+                    topology::parse_shards(value)
+                } else {
+                    topology::parse_slots(value)
+                };
+                return parsed.ok().filter(|shards| !shards.is_empty());
+            }
+            Err(_) => return None,
+        }
+    }
+    None
+}
+
+/// Sends one command over a node's multiplexed connection and waits for
+/// its reply.
+async fn ask(conn: &ConnectionHandle, cmd: Cmd, timeout: Duration) -> Result<Value> {
+    let (slot, receiver) = reply::channel();
+    let (bytes, _) = cmd.into_encoded();
+    conn.send(Request::single(bytes, 0, Some(slot), timeout))?;
+    match receiver.await {
+        Ok(Ok(Answer::One(value))) => Ok(value),
+        Ok(Ok(Answer::Group(values))) => Ok(Value::Array(values)),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(Error::closed("CLUSTER")),
+    }
+}
+
+/// Every `configCheckSeconds`, while the router lives.
+fn spawn_periodic_refresh(state: Weak<State>) {
+    let every = match state.upgrade() {
+        Some(s) => s.config.config_check,
+        None => return,
+    };
+    if every.is_zero() {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.tick().await; // the first tick is immediate
+        loop {
+            tick.tick().await;
+            match state.upgrade() {
+                Some(s) if !s.closed.load(Relaxed) => s.refresh(),
+                _ => return,
+            }
+        }
+    });
+}
+
+/// The slot of a request's keys: `None` when it has none; an error when
+/// they span slots (the server would refuse with `CROSSSLOT`), or, for a
+/// group, nodes.
+fn request_slot(req: &Request) -> Result<Option<u16>> {
+    let bytes = &req.commands[..];
+    let mut found: Option<u16> = None;
+    let mut start = 0;
+    for index in 0..req.count() {
+        let end = command_end(bytes, index).unwrap_or(bytes.len());
+        let command = &bytes[start.min(end)..end];
+        start = end;
+        let Ok(keys) = keys_in_encoded(command) else {
+            continue; // unknown to the table: any node answers with MOVED if needed
+        };
+        for key in keys.bytes_in(command) {
+            let slot = key_slot(key);
+            match found {
+                None => found = Some(slot),
+                Some(first) if first != slot => {
+                    return Err(Error::refused(format!(
+                        "CROSSSLOT: the keys of {} hash to different cluster slots ({first} and \
+                         {slot}), so no single node can serve them; give related keys the same \
+                         {{hash tag}} (e.g. {{user:1}}:cart and {{user:1}}:orders), or send them \
+                         separately",
+                        req.name()
+                    )));
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// `host:port` as a server writes it in a redirect (an IPv6 host is not
+/// bracketed: the port follows the last colon).
+fn parse_address(address: &str) -> Option<Endpoint> {
+    let (host, port) = address.rsplit_once(':')?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    Some(Endpoint::new(host, port.parse().ok()?))
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_in_redirects_parse_including_ipv6() {
+        assert_eq!(
+            parse_address("127.0.0.1:7001"),
+            Some(Endpoint::new("127.0.0.1", 7001))
+        );
+        assert_eq!(parse_address("::1:7001"), Some(Endpoint::new("::1", 7001)));
+        assert_eq!(parse_address("nohost"), None);
+    }
+
+    #[test]
+    fn a_group_s_slot_is_its_keys_slot_and_cross_slot_keys_are_refused() {
+        let one = Cmd::new("GET").key("{u}a").into_bytes();
+        let two = Cmd::new("SET").key("{u}b").arg("v").into_bytes();
+        let group = Request::group(
+            bytes::BytesMut::from(&[&one[..], &two[..]].concat()[..]),
+            2,
+            0,
+            None,
+            Duration::from_secs(1),
+        );
+        assert_eq!(request_slot(&group).unwrap(), Some(key_slot(b"u")));
+        let keyless = Request::single(
+            bytes::BytesMut::from(&Cmd::new("PING").into_bytes()[..]),
+            0,
+            None,
+            Duration::from_secs(1),
+        );
+        assert_eq!(request_slot(&keyless).unwrap(), None);
+        let cross = Request::single(
+            bytes::BytesMut::from(&Cmd::new("MGET").key("a").key("b").into_bytes()[..]),
+            0,
+            None,
+            Duration::from_secs(1),
+        );
+        let e = request_slot(&cross).unwrap_err();
+        assert!(
+            e.to_string().contains("CROSSSLOT") && e.to_string().contains("MGET"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn the_slot_map_covers_shard_ranges() {
+        let shards = vec![
+            Shard {
+                ranges: vec![(0, 100)],
+                primary: Endpoint::new("a", 1),
+                replicas: vec![],
+            },
+            Shard {
+                ranges: vec![(101, 16383)],
+                primary: Endpoint::new("b", 2),
+                replicas: vec![],
+            },
+        ];
+        let map = SlotMap::from_shards(&shards);
+        assert_eq!(map.owner(0), Some(&Endpoint::new("a", 1)));
+        assert_eq!(map.owner(101), Some(&Endpoint::new("b", 2)));
+        assert_eq!(map.owner(16383), Some(&Endpoint::new("b", 2)));
+    }
+}

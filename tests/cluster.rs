@@ -1,0 +1,205 @@
+//! Redis Cluster against a real 6-node cluster (3 primaries, 3 replicas)
+//! the tests build on loopback ports: routing by slot and hash tag,
+//! cross-slot refusal, MOVED and ASK followed (also under load during a
+//! live slot migration), NO_REDIRECT.
+//!
+//! One cluster per test: each migrates slots, and a fresh cluster takes
+//! about a second to build.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use redmux::prelude::*;
+use redmux::{CommandFlags, ErrorKind, Multiplexer};
+use support::RedisCluster;
+
+async fn connect(cluster: &RedisCluster) -> Multiplexer {
+    let mux = Multiplexer::connect(cluster.seed().as_str()).await.unwrap();
+    let stats = mux.cluster_stats().expect("cluster mode detected");
+    assert_eq!((stats.primaries, stats.slots_covered), (3, 16_384));
+    mux
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_go_to_the_primary_of_their_slot() {
+    let cluster = RedisCluster::start(3, 1);
+    let mux = connect(&cluster).await;
+    let db = mux.database(0);
+    let sets: Vec<_> = (0..1000).map(|i| db.set(format!("key:{i}"), i)).collect();
+    for set in sets {
+        set.await.unwrap();
+    }
+    for i in 0..1000 {
+        assert_eq!(db.get::<i64>(format!("key:{i}")).await.unwrap(), i);
+    }
+    // Spread over every primary, each key where the server says it belongs.
+    let mut total = 0;
+    for node in &cluster.nodes[..3] {
+        let size: u64 = node
+            .command(&["DBSIZE"])
+            .trim()
+            .trim_start_matches(':')
+            .parse()
+            .unwrap();
+        assert!(size > 200, "a primary holds a third of the keys ({size})");
+        total += size;
+    }
+    assert_eq!(total, 1000);
+    for i in [0, 17, 999] {
+        let key = format!("key:{i}");
+        let owner = cluster.owner_of(cluster.slot_of(&key));
+        assert_eq!(owner.command(&["GET", &key]), i.to_string());
+        assert_eq!(
+            redmux::cluster::key_slot(key.as_bytes()),
+            cluster.slot_of(&key)
+        );
+    }
+    // Hash tags keep related keys together; keys that span slots are
+    // refused before anything is sent.
+    db.set("{user:1}:name", "ann").await.unwrap();
+    let both: Vec<Option<String>> = db.mget(["{user:1}:name", "{user:1}:city"]).await.unwrap();
+    assert_eq!(both, [Some("ann".to_string()), None]);
+    let e = db
+        .mget::<Vec<Option<String>>, _>(["a", "b"])
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Refused);
+    assert!(e.to_string().contains("CROSSSLOT"), "{e}");
+    assert_eq!(
+        mux.cluster_stats().unwrap().moved,
+        0,
+        "the map was right from the start"
+    );
+    assert_eq!(
+        mux.stats_by_endpoint().len(),
+        3,
+        "one connection per primary"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_moved_slot_is_followed_and_the_map_updated() {
+    let cluster = RedisCluster::start(3, 1);
+    let mux = connect(&cluster).await;
+    let db = mux.database(0);
+    db.set("moving", "v1").await.unwrap();
+    let slot = cluster.slot_of("moving");
+    let from = cluster.owner_of(slot);
+    let to = cluster.other_primary(from);
+    cluster.start_migration(slot, from, to);
+    cluster.migrate_keys(from, to, &["moving"]);
+    cluster.finish_migration(slot, to);
+    assert_eq!(db.get::<String>("moving").await.unwrap(), "v1");
+    let moved = mux.cluster_stats().unwrap().moved;
+    assert!(moved >= 1, "the MOVED was followed ({moved})");
+    for _ in 0..10 {
+        assert_eq!(db.get::<String>("moving").await.unwrap(), "v1");
+    }
+    assert_eq!(
+        mux.cluster_stats().unwrap().moved,
+        moved,
+        "no more redirects: the map learned"
+    );
+    // NO_REDIRECT hands the redirect to the caller instead: ask the old
+    // owner's slot through a stale map is not possible any more, so move
+    // the slot back and ask once without redirects.
+    cluster.start_migration(slot, to, from);
+    cluster.migrate_keys(to, from, &["moving"]);
+    cluster.finish_migration(slot, from);
+    let e = db
+        .get::<String>("moving")
+        .flags(CommandFlags::NO_REDIRECT)
+        .await
+        .unwrap_err();
+    assert_eq!(e.server_code(), Some("MOVED"), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ask_during_a_migration_is_followed_with_asking() {
+    let cluster = RedisCluster::start(3, 1);
+    let mux = connect(&cluster).await;
+    let db = mux.database(0);
+    db.set("{m}:moved", "a").await.unwrap();
+    db.set("{m}:stays", "b").await.unwrap();
+    let slot = cluster.slot_of("{m}");
+    let from = cluster.owner_of(slot);
+    let to = cluster.other_primary(from);
+    cluster.start_migration(slot, from, to);
+    cluster.migrate_keys(from, to, &["{m}:moved"]);
+    // The source answers ASK for the migrated key; the target serves it
+    // only after ASKING.
+    assert_eq!(db.get::<String>("{m}:moved").await.unwrap(), "a");
+    assert_eq!(db.get::<String>("{m}:stays").await.unwrap(), "b");
+    // A new key in a migrating slot is created on the target.
+    db.set("{m}:new", "c").await.unwrap();
+    let stats = mux.cluster_stats().unwrap();
+    assert!(stats.asked >= 2, "{stats:?}");
+    assert_eq!(stats.moved, 0, "ASK does not change the map");
+    assert_eq!(to.command(&["ASKING"]).trim(), "+OK");
+    cluster.migrate_keys(from, to, &["{m}:stays"]);
+    cluster.finish_migration(slot, to);
+    for key in ["{m}:moved", "{m}:stays", "{m}:new"] {
+        assert!(
+            db.get::<Option<String>>(key).await.unwrap().is_some(),
+            "{key}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_migration_under_load_gives_no_wrong_reply() {
+    const TASKS: usize = 8;
+    const INCRS: i64 = 400;
+    let cluster = Arc::new(RedisCluster::start(3, 1));
+    let mux = connect(&cluster).await;
+    let slot = cluster.slot_of("{load}");
+    let writers: Vec<_> = (0..TASKS)
+        .map(|t| {
+            let db = mux.database(0);
+            tokio::spawn(async move {
+                let key = format!("{{load}}:{t}");
+                for expected in 1..=INCRS {
+                    let got: i64 = db.incr(&key).await.expect("INCR");
+                    assert_eq!(got, expected, "{key}: a reply out of place");
+                    if expected % 50 == 0 {
+                        tokio::time::sleep(Duration::from_millis(2)).await;
+                    }
+                }
+            })
+        })
+        .collect();
+    // Migrate the slot key by key while the writers run.
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let mover = {
+        let cluster = cluster.clone();
+        tokio::task::spawn_blocking(move || {
+            let from = cluster.owner_of(slot);
+            let to = cluster.other_primary(from);
+            cluster.start_migration(slot, from, to);
+            for t in 0..TASKS {
+                cluster.migrate_keys(from, to, &[&format!("{{load}}:{t}")]);
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            cluster.finish_migration(slot, to);
+            to.port
+        })
+    };
+    let to_port = mover.await.unwrap();
+    for w in writers {
+        w.await.unwrap();
+    }
+    let target = cluster.nodes.iter().find(|n| n.port == to_port).unwrap();
+    for t in 0..TASKS {
+        assert_eq!(
+            target.command(&["GET", &format!("{{load}}:{t}")]),
+            INCRS.to_string()
+        );
+    }
+    let stats = mux.cluster_stats().unwrap();
+    assert!(
+        stats.asked + stats.moved > 0,
+        "redirects happened under load: {stats:?}"
+    );
+}
