@@ -56,17 +56,18 @@ async fn commands_go_to_the_primary_of_their_slot() {
             cluster.slot_of(&key)
         );
     }
-    // Hash tags keep related keys together; keys that span slots are
-    // refused before anything is sent.
+    // Hash tags keep related keys together; a command whose keys span
+    // slots and that cannot be split is refused before anything is sent.
     db.set("{user:1}:name", "ann").await.unwrap();
     let both: Vec<Option<String>> = db.mget(["{user:1}:name", "{user:1}:city"]).await.unwrap();
     assert_eq!(both, [Some("ann".to_string()), None]);
-    let e = db
-        .mget::<Vec<Option<String>>, _>(["a", "b"])
-        .await
-        .unwrap_err();
+    // (MGET and the like are split instead: see below.)
+    let e = db.rename("a", "b").await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Refused);
-    assert!(e.to_string().contains("CROSSSLOT"), "{e}");
+    assert!(
+        e.to_string().contains("CROSSSLOT") && e.to_string().contains("RENAME"),
+        "{e}"
+    );
     assert_eq!(
         mux.cluster_stats().unwrap().moved,
         0,
@@ -77,6 +78,52 @@ async fn commands_go_to_the_primary_of_their_slot() {
         3,
         "one connection per primary"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multi_key_commands_across_slots_are_split_and_merged_in_order() {
+    let cluster = RedisCluster::start(3, 1);
+    let mux = connect(&cluster).await;
+    let db = mux.database(0);
+    let keys: Vec<String> = (0..100).map(|i| format!("split:{i}")).collect();
+    let pairs: Vec<(String, String)> = keys.iter().map(|k| (k.clone(), format!("v-{k}"))).collect();
+    db.mset(pairs.clone()).await.unwrap();
+    let slots: std::collections::HashSet<u16> = keys.iter().map(|k| cluster.slot_of(k)).collect();
+    assert!(
+        slots.len() > 50,
+        "the keys span many slots ({})",
+        slots.len()
+    );
+    // Every key is on the primary of its own slot.
+    for key in &keys[..5] {
+        assert_eq!(
+            cluster
+                .owner_of(cluster.slot_of(key))
+                .command(&["GET", key]),
+            format!("v-{key}")
+        );
+    }
+    let mut asked: Vec<String> = keys.iter().rev().cloned().collect();
+    asked.insert(3, "split:missing".into());
+    let values: Vec<Option<String>> = db.mget(asked.clone()).await.unwrap();
+    for (key, value) in asked.iter().zip(&values) {
+        let expected = (key != "split:missing").then(|| format!("v-{key}"));
+        assert_eq!(
+            value, &expected,
+            "{key}: values come back in the caller's order"
+        );
+    }
+    assert_eq!(db.exists_many(keys.clone()).await.unwrap(), 100);
+    assert_eq!(db.touch(keys[..10].to_vec()).await.unwrap(), 10);
+    db.unlink_many(keys[..10].to_vec())
+        .fire_and_forget()
+        .unwrap();
+    assert_eq!(
+        db.del_many(keys.clone()).await.unwrap(),
+        90,
+        "the fire-and-forget UNLINK ran first"
+    );
+    assert_eq!(db.exists_many(keys).await.unwrap(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -20,13 +20,17 @@
 //! Topology is read at connect, after every `MOVED` (concurrent refreshes
 //! coalesce into one), and every `configCheckSeconds`.
 //!
-//! What is not built yet (issue 11 continues): splitting cross-slot
-//! MGET/MSET/DEL across nodes (today a command whose keys span slots fails
-//! before anything is sent, as the server would), merged keyless commands
-//! across primaries (DBSIZE, KEYS, SCAN, FLUSHALL go to one primary),
-//! replica reads, Sentinel, SSUBSCRIBE routed per shard.
+//! MGET, MSET, DEL, UNLINK, EXISTS and TOUCH whose keys span slots are
+//! split per slot and merged (`split`); any other command whose keys span
+//! slots fails before anything is sent, as the server would.
+//!
+//! What is not built yet (issue 11 continues): batches split per node,
+//! merged keyless commands across primaries (DBSIZE, KEYS, SCAN, FLUSHALL
+//! go to one primary), replica reads, Sentinel, SSUBSCRIBE routed per
+//! shard.
 
 mod slot;
+mod split;
 mod topology;
 
 pub use slot::{key_slot, SLOTS};
@@ -180,18 +184,41 @@ impl ClusterRouter {
     /// Sends `req` to the primary serving its keys' slot (any primary for a
     /// keyless command).
     pub(crate) fn route(&self, flags: CommandFlags, req: Request) -> Result<()> {
+        let follow = !flags.contains(CommandFlags::NO_REDIRECT);
         let slot = match request_slot(&req) {
             Ok(slot) => slot,
-            Err(e) => {
-                return Err(e);
+            // MGET, MSET, DEL, UNLINK, EXISTS, TOUCH: one part per slot.
+            Err(cross_slot) => {
+                return match split::Split::of(req) {
+                    Ok(split) => self.send_split(split, follow),
+                    Err(_) => Err(cross_slot),
+                }
             }
         };
-        let req = if flags.contains(CommandFlags::NO_REDIRECT) {
-            req
-        } else {
+        let req = if follow {
             req.handing_back_redirects()
+        } else {
+            req
         };
         self.state.send_to_slot(slot, req)
+    }
+
+    /// Sends each part of a split command; a task merges their replies.
+    fn send_split(&self, mut split: split::Split, follow: bool) -> Result<()> {
+        for (slot, part) in split.requests() {
+            let part = if follow {
+                part.handing_back_redirects()
+            } else {
+                part
+            };
+            // A part refused here (closed) answers its own slot with the
+            // error, which the merge reports.
+            if let Err(e) = self.state.send_to_slot(Some(slot), part) {
+                tracing::debug!(target: "redmux", %e, "part of a split command refused");
+            }
+        }
+        tokio::spawn(split.answer());
+        Ok(())
     }
 
     pub(crate) fn stats_by_endpoint(&self) -> Vec<(Endpoint, Stats)> {
