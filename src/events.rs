@@ -141,6 +141,13 @@ impl EventSink {
         let _ = self.tx.send(event); // no listener is fine
     }
 
+    /// A receiver for the crate's own use (the cluster router watching for
+    /// failed nodes): it never takes the replay kept for the user's first
+    /// listener.
+    pub(crate) fn listen(&self) -> broadcast::Receiver<ConnectionEvent> {
+        self.tx.subscribe()
+    }
+
     pub(crate) fn subscribe(&self) -> Events {
         // A poisoned lock only means another listener panicked mid-take; the
         // Option inside is still valid.

@@ -250,3 +250,169 @@ async fn a_live_migration_under_load_gives_no_wrong_reply() {
         "redirects happened under load: {stats:?}"
     );
 }
+
+/// Writers INCR their own keys (spread over every primary) until `stop`;
+/// each checks that a reply is never below the last one it saw plus one
+/// (no misplaced reply) and counts what it knows: acknowledged, failed
+/// after being written (may have run), failed before.
+struct Writer {
+    key: String,
+    acknowledged: u64,
+    unknown: u64,
+    slowest: Duration,
+}
+
+async fn write_until(
+    db: redmux::Database,
+    key: String,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) -> Writer {
+    let mut w = Writer {
+        key,
+        acknowledged: 0,
+        unknown: 0,
+        slowest: Duration::ZERO,
+    };
+    let mut last = 0i64;
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        let started = std::time::Instant::now();
+        match db.incr(&w.key).await {
+            Ok(n) => {
+                assert!(n > last, "{}: reply {n} after {last}", w.key);
+                last = n;
+                w.acknowledged += 1;
+            }
+            Err(e) if e.may_have_run() => w.unknown += 1,
+            Err(_) => {}
+        }
+        w.slowest = w.slowest.max(started.elapsed());
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    w
+}
+
+fn spawn_writers(
+    mux: &Multiplexer,
+    stop: &Arc<std::sync::atomic::AtomicBool>,
+) -> Vec<tokio::task::JoinHandle<Writer>> {
+    (0..8)
+        .map(|t| {
+            tokio::spawn(write_until(
+                mux.database(0),
+                format!("fo:{t}"),
+                stop.clone(),
+            ))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manual_failover_under_load_is_followed_and_every_write_accounted_for() {
+    let cluster = RedisCluster::start(3, 1);
+    let mux = Multiplexer::connect(format!("{},syncTimeout=3000", cluster.seed()).as_str())
+        .await
+        .unwrap();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writers = spawn_writers(&mux, &stop);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The replica of the first primary takes over, gracefully.
+    let replica = &cluster.nodes[3];
+    assert!(replica.command(&["CLUSTER", "FAILOVER"]).starts_with("+OK"));
+    let until = std::time::Instant::now() + Duration::from_secs(15);
+    while !replica
+        .command(&["INFO", "replication"])
+        .contains("role:master")
+    {
+        assert!(std::time::Instant::now() < until, "the failover completed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let db = mux.database(0);
+    for writer in writers {
+        let w = writer.await.unwrap();
+        let on_server: u64 = db.get::<Option<u64>>(&w.key).await.unwrap().unwrap_or(0);
+        assert!(
+            w.acknowledged <= on_server && on_server <= w.acknowledged + w.unknown,
+            "{}: server {on_server}, acknowledged {}, unknown {}",
+            w.key,
+            w.acknowledged,
+            w.unknown
+        );
+        assert!(
+            w.slowest < Duration::from_secs(4),
+            "{}: a call took {:?}",
+            w.key,
+            w.slowest
+        );
+    }
+    let stats = mux.cluster_stats().unwrap();
+    assert!(
+        stats.moved + stats.refreshes > 0,
+        "the client noticed the failover: {stats:?}"
+    );
+    assert!(
+        mux.stats_by_endpoint()
+            .iter()
+            .any(|(e, _)| e.port() == Some(replica.port)),
+        "the new primary is used"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_primary_is_replaced_by_its_replica_and_writes_resume() {
+    let mut cluster = RedisCluster::start(3, 1);
+    let mux = Multiplexer::connect(format!("{},syncTimeout=2000", cluster.seed()).as_str())
+        .await
+        .unwrap();
+    let db = mux.database(0);
+    let slot = cluster.slot_of("{victim}");
+    let victim_port = cluster.owner_of(slot).port;
+    db.set("{victim}", "before").await.unwrap();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writers = spawn_writers(&mux, &stop);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let victim = cluster
+        .nodes
+        .iter_mut()
+        .find(|n| n.port == victim_port)
+        .unwrap();
+    victim.kill();
+    // cluster-node-timeout is 2 s: the replica takes over after that.
+    let started = std::time::Instant::now();
+    loop {
+        match db
+            .set("{victim}", "after")
+            .timeout(Duration::from_millis(500))
+            .await
+        {
+            Ok(_) => break,
+            Err(e) => assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "writes to the killed primary's slots resume: {e}"
+            ),
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut acknowledged = 0;
+    for writer in writers {
+        let w = writer.await.unwrap();
+        acknowledged += w.acknowledged;
+        assert!(
+            w.slowest < Duration::from_secs(3),
+            "{}: a call took {:?}",
+            w.key,
+            w.slowest
+        );
+    }
+    assert!(acknowledged > 100, "writes went on ({acknowledged})");
+    assert_eq!(db.get::<String>("{victim}").await.unwrap(), "after");
+    let new_owner = cluster.owner_of(slot).port;
+    assert_ne!(new_owner, victim_port, "a replica was promoted");
+    assert!(
+        mux.stats_by_endpoint()
+            .iter()
+            .all(|(e, _)| e.port() != Some(victim_port)),
+        "the dead node's connection was retired"
+    );
+}

@@ -178,6 +178,7 @@ impl ClusterRouter {
             state.node(&node);
         }
         spawn_periodic_refresh(Arc::downgrade(&state));
+        spawn_failure_watch(Arc::downgrade(&state), state.events.listen());
         ClusterRouter { state }
     }
 
@@ -360,13 +361,44 @@ impl State {
             return;
         }
         tokio::spawn(async move {
+            let mut again = false;
             if let Some(shards) = self.read_topology().await {
-                *self.map.write().unwrap_or_else(|e| e.into_inner()) =
-                    Arc::new(SlotMap::from_shards(&shards));
+                let map = Arc::new(SlotMap::from_shards(&shards));
+                *self.map.write().unwrap_or_else(|e| e.into_inner()) = map.clone();
                 self.counters.refreshes.fetch_add(1, Relaxed);
+                self.retire_all_but(&map.primaries);
+                // A primary still unreachable: its replica may be about to
+                // take over (after cluster-node-timeout); look again soon.
+                again = map
+                    .primaries
+                    .iter()
+                    .any(|p| !self.node(p).stats().connected);
             }
             self.refreshing.store(false, Relaxed);
+            if again && !self.closed.load(Relaxed) {
+                tokio::time::sleep(FAILOVER_RECHECK).await;
+                self.refresh();
+            }
         });
+    }
+
+    /// Closes the connections to nodes that are no longer primaries (a
+    /// failed-over or removed node): what waits in their backlogs comes
+    /// back (`Unsent`) and is routed again with the new map.
+    fn retire_all_but(&self, primaries: &[Endpoint]) {
+        let retired: Vec<Arc<ConnectionHandle>> = {
+            let mut nodes = lock(&self.nodes);
+            let gone: Vec<Endpoint> = nodes
+                .keys()
+                .filter(|e| !primaries.contains(e))
+                .cloned()
+                .collect();
+            gone.iter().filter_map(|e| nodes.remove(e)).collect()
+        };
+        for conn in retired {
+            tracing::info!(target: "redmux", endpoint = %conn.endpoint(), "cluster node is no longer a primary; its connection is retired");
+            tokio::spawn(async move { conn.close(Duration::ZERO).await });
+        }
     }
 
     /// `CLUSTER SHARDS` (or `CLUSTER SLOTS`) from the first primary that
@@ -374,6 +406,10 @@ impl State {
     async fn read_topology(&self) -> Option<Vec<Shard>> {
         let mut candidates = self.map().primaries.clone();
         candidates.extend(self.seeds.iter().cloned());
+        // Nodes whose connection is up first: a dead one would hold the
+        // question in its backlog for the whole command timeout.
+        candidates.sort_by_key(|node| !self.node(node).stats().connected);
+        candidates.dedup();
         for node in candidates {
             let conn = self.node(&node);
             for sub in ["SHARDS", "SLOTS"] {
@@ -439,6 +475,36 @@ async fn ask(conn: &ConnectionHandle, cmd: Cmd, timeout: Duration) -> Result<Val
         Ok(Err(e)) => Err(e),
         Err(_) => Err(Error::closed("CLUSTER")),
     }
+}
+
+/// How soon the topology is read again while a primary is unreachable:
+/// Redis promotes a replica after `cluster-node-timeout` (15 s by default,
+/// often set to a few seconds), and until the map shows it, commands for
+/// that primary's slots wait in its connection's backlog.
+const FAILOVER_RECHECK: Duration = Duration::from_millis(500);
+
+/// A node connection that fails starts a topology read: the node may have
+/// failed over, and the map should follow without waiting for a `MOVED`.
+fn spawn_failure_watch(
+    state: Weak<State>,
+    mut events: tokio::sync::broadcast::Receiver<crate::events::ConnectionEvent>,
+) {
+    tokio::spawn(async move {
+        loop {
+            let event = match events.recv().await {
+                Ok(event) => event,
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(_) => return,
+            };
+            let Some(state) = state.upgrade() else { return };
+            if state.closed.load(Relaxed) {
+                return;
+            }
+            if matches!(event, crate::events::ConnectionEvent::Failed { .. }) {
+                state.refresh();
+            }
+        }
+    });
 }
 
 /// Every `configCheckSeconds`, while the router lives.

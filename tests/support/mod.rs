@@ -412,6 +412,11 @@ impl RedisCluster {
             ]);
             assert!(ok.starts_with("+OK"), "ADDSLOTSRANGE: {ok}");
         }
+        // Distinct config epochs, as redis-cli --cluster create sets them:
+        // without them, elections after a primary fails can stall.
+        for (i, node) in nodes.iter().enumerate() {
+            node.command(&["CLUSTER", "SET-CONFIG-EPOCH", &(i + 1).to_string()]);
+        }
         for node in &nodes[1..] {
             nodes[0].command(&["CLUSTER", "MEET", "127.0.0.1", &node.port.to_string()]);
         }
