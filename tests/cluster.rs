@@ -416,3 +416,70 @@ async fn a_killed_primary_is_replaced_by_its_replica_and_writes_resume() {
         "the dead node's connection was retired"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_that_ask_for_a_replica_land_on_replicas_and_writes_never_do() {
+    let cluster = RedisCluster::start(3, 1);
+    let mux = connect(&cluster).await;
+    let db = mux.database(0);
+    db.set("{r}:k", "v").await.unwrap();
+    let slot = cluster.slot_of("{r}");
+    let primary = cluster.owner_of(slot);
+    let replica = cluster
+        .nodes
+        .iter()
+        .find(|n| {
+            let info = n.command(&["INFO", "replication"]);
+            info.contains("role:slave") && info.contains(&format!("master_port:{}", primary.port))
+        })
+        .expect("the slot's primary has a replica");
+    // Replication is asynchronous: wait until the replica has the key (the
+    // only one of its shard).
+    let until = std::time::Instant::now() + Duration::from_secs(10);
+    while !replica.command(&["INFO", "keyspace"]).contains("keys=1") {
+        assert!(std::time::Instant::now() < until, "the replica caught up");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (primary_gets, replica_gets) = (primary.command_calls("get"), replica.command_calls("get"));
+    for _ in 0..20 {
+        let v: String = db
+            .get("{r}:k")
+            .flags(CommandFlags::DEMAND_REPLICA)
+            .await
+            .unwrap();
+        assert_eq!(v, "v");
+    }
+    assert_eq!(
+        replica.command_calls("get") - replica_gets,
+        20,
+        "every read ran on the replica"
+    );
+    assert_eq!(
+        primary.command_calls("get"),
+        primary_gets,
+        "none on the primary"
+    );
+    // PREFER_REPLICA reads use the replica too now that it is connected.
+    let v: String = db
+        .get("{r}:k")
+        .flags(CommandFlags::PREFER_REPLICA)
+        .await
+        .unwrap();
+    assert_eq!(v, "v");
+    assert_eq!(replica.command_calls("get") - replica_gets, 21);
+    // A write that demands a replica is refused; with PREFER_REPLICA it goes to the primary.
+    let e = db
+        .set("{r}:k", "w")
+        .flags(CommandFlags::DEMAND_REPLICA)
+        .await
+        .unwrap_err();
+    assert!(
+        e.is_refused() && e.to_string().contains("replicas refuse writes"),
+        "{e}"
+    );
+    db.set("{r}:k", "w")
+        .flags(CommandFlags::PREFER_REPLICA)
+        .await
+        .unwrap();
+    assert_eq!(primary.command(&["GET", "{r}:k"]), "w");
+}

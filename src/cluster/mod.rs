@@ -42,13 +42,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
 
-use crate::cmd::{Cmd, CommandFlags};
+use crate::cmd::{Cmd, CommandFlags, ReplicaPreference};
 use crate::config::{Config, Endpoint};
 use crate::connection::reply;
 use crate::connection::request::{
     command_end, Answer, HandBack, Redirect, Request, ReturnReason, Returned,
 };
-use crate::connection::ConnectionHandle;
+use crate::connection::{ConnectionHandle, Role};
 use crate::error::{Error, Result};
 use crate::events::EventSink;
 use crate::resp::Value;
@@ -61,11 +61,13 @@ use crate::table::keys_in_encoded;
 /// cluster is changing faster than the map can follow.
 pub const MAX_REDIRECTS: u8 = 5;
 
-/// The slot map: which primary serves each slot.
+/// The slot map: which primary serves each slot, and its replicas.
 struct SlotMap {
     /// Index into `primaries` for each slot; `None`: no known owner.
     owner: Vec<Option<u16>>,
     primaries: Vec<Endpoint>,
+    /// The replicas of each primary (same index).
+    replicas: Vec<Vec<Endpoint>>,
 }
 
 impl SlotMap {
@@ -73,9 +75,11 @@ impl SlotMap {
         let mut map = SlotMap {
             owner: vec![None; usize::from(SLOTS)],
             primaries: Vec::new(),
+            replicas: Vec::new(),
         };
         for shard in shards {
             let index = map.index_of(&shard.primary);
+            map.replicas[usize::from(index)] = shard.replicas.clone();
             for &(start, end) in &shard.ranges {
                 for slot in start..=end.min(SLOTS - 1) {
                     map.owner[usize::from(slot)] = Some(index);
@@ -90,6 +94,7 @@ impl SlotMap {
             Some(i) => i as u16,
             None => {
                 self.primaries.push(node.clone());
+                self.replicas.push(Vec::new());
                 (self.primaries.len() - 1) as u16
             }
         }
@@ -98,6 +103,16 @@ impl SlotMap {
     fn owner(&self, slot: u16) -> Option<&Endpoint> {
         let index = (*self.owner.get(usize::from(slot))?)?;
         self.primaries.get(usize::from(index))
+    }
+
+    /// The replicas of the primary serving `slot`.
+    fn replicas_of(&self, slot: u16) -> &[Endpoint] {
+        self.owner
+            .get(usize::from(slot))
+            .copied()
+            .flatten()
+            .and_then(|i| self.replicas.get(usize::from(i)))
+            .map_or(&[], Vec::as_slice)
     }
 }
 
@@ -120,6 +135,8 @@ pub struct ClusterStats {
 /// Counters of the cluster layer.
 #[derive(Default)]
 struct Counters {
+    /// Round robin over a slot's replicas.
+    replica_turn: AtomicU64,
     moved: AtomicU64,
     asked: AtomicU64,
     refreshes: AtomicU64,
@@ -131,7 +148,9 @@ struct State {
     events: Arc<EventSink>,
     seeds: Vec<Endpoint>,
     map: RwLock<Arc<SlotMap>>,
-    nodes: Mutex<HashMap<Endpoint, Arc<ConnectionHandle>>>,
+    /// Connections by node and role (a node can have both: a replica
+    /// promoted to primary keeps its READONLY connection until retired).
+    nodes: Mutex<HashMap<(Endpoint, Role), Arc<ConnectionHandle>>>,
     refreshing: AtomicBool,
     closed: AtomicBool,
     counters: Counters,
@@ -177,6 +196,7 @@ impl ClusterRouter {
         for node in primaries {
             state.node(&node);
         }
+        // Replicas' connections open with the first read that prefers one.
         spawn_periodic_refresh(Arc::downgrade(&state));
         spawn_failure_watch(Arc::downgrade(&state), state.events.listen());
         ClusterRouter { state }
@@ -201,7 +221,12 @@ impl ClusterRouter {
         } else {
             req
         };
-        self.state.send_to_slot(slot, req)
+        match flags.replica_preference() {
+            ReplicaPreference::PreferMaster | ReplicaPreference::DemandMaster => {
+                self.state.send_to_slot(slot, req)
+            }
+            preference => self.state.send_to_replica(slot, req, preference),
+        }
     }
 
     /// Sends each part of a split command; a task merges their replies.
@@ -225,7 +250,7 @@ impl ClusterRouter {
     pub(crate) fn stats_by_endpoint(&self) -> Vec<(Endpoint, Stats)> {
         let mut all: Vec<(Endpoint, Stats)> = lock(&self.state.nodes)
             .iter()
-            .map(|(e, c)| (e.clone(), c.stats()))
+            .map(|((e, _), c)| (e.clone(), c.stats()))
             .collect();
         all.sort_by_key(|(endpoint, _)| endpoint.to_string());
         all
@@ -262,19 +287,25 @@ impl State {
         self.map.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// The connection to `node`, opened (in the background) on first use.
+    /// The connection to primary `node`, opened (in the background) on first use.
     fn node(&self, node: &Endpoint) -> Arc<ConnectionHandle> {
+        self.connection(node, Role::Multiplexed)
+    }
+
+    /// The connection to `node` (a replica's sends READONLY first).
+    fn connection(&self, node: &Endpoint, role: Role) -> Arc<ConnectionHandle> {
         let mut nodes = lock(&self.nodes);
-        if let Some(conn) = nodes.get(node) {
+        if let Some(conn) = nodes.get(&(node.clone(), role)) {
             return conn.clone();
         }
         let conn = Arc::new(ConnectionHandle::open_lazy(
             node.clone(),
+            role,
             self.config.clone(),
             self.events.clone(),
             lock(&self.hand_back).clone(),
         ));
-        nodes.insert(node.clone(), conn.clone());
+        nodes.insert((node.clone(), role), conn.clone());
         conn
     }
 
@@ -289,6 +320,61 @@ impl State {
         };
         let node = node.cloned().unwrap_or_else(|| self.seeds[0].clone());
         self.node(&node).send(req)
+    }
+
+    /// A read for a replica of the slot's primary (round robin over its
+    /// replicas whose connection is up); with `PreferReplica`, the primary
+    /// when none is; with `DemandReplica`, an error. A write is refused:
+    /// replicas do not take them.
+    fn send_to_replica(
+        &self,
+        slot: Option<u16>,
+        req: Request,
+        preference: ReplicaPreference,
+    ) -> Result<()> {
+        let name = req.name();
+        let writes = crate::table::lookup(&name)
+            .is_none_or(|info| !info.flags().contains(crate::table::Flags::READONLY));
+        if writes {
+            if preference == ReplicaPreference::DemandReplica {
+                return Err(Error::refused(format!(
+                    "{name} with DEMAND_REPLICA: it is not a read-only command and replicas \
+                     refuse writes; send it without a replica preference"
+                )));
+            }
+            return self.send_to_slot(slot, req);
+        }
+        let map = self.map();
+        let replicas = match slot {
+            Some(slot) => map.replicas_of(slot).to_vec(),
+            None => map.replicas.iter().flatten().cloned().collect(),
+        };
+        let turn = self.counters.replica_turn.fetch_add(1, Relaxed) as usize;
+        let conns: Vec<Arc<ConnectionHandle>> = replicas
+            .iter()
+            .map(|r| self.connection(r, Role::Replica))
+            .collect();
+        let up: Vec<&Arc<ConnectionHandle>> =
+            conns.iter().filter(|c| c.stats().connected).collect();
+        match up.get(turn % up.len().max(1)) {
+            Some(conn) => conn.send(req),
+            // Demanded, and a replica's connection is still being made:
+            // the read waits in its backlog, as for any connection.
+            None if preference == ReplicaPreference::DemandReplica && !conns.is_empty() => {
+                conns[turn % conns.len()].send(req)
+            }
+            None if preference == ReplicaPreference::DemandReplica => Err(Error::refused(format!(
+                "{name} with DEMAND_REPLICA: no replica of {} is connected{}; retry, or \
+                     use PREFER_REPLICA to fall back to the primary",
+                slot.map_or("any primary".to_owned(), |s| format!("slot {s}")),
+                if replicas.is_empty() {
+                    " (the slot's primary has none)"
+                } else {
+                    ""
+                }
+            ))),
+            None => self.send_to_slot(slot, req),
+        }
     }
 
     /// A request a node connection gave back: follow its redirect, or
@@ -346,6 +432,7 @@ impl State {
         let mut next = SlotMap {
             owner: guard.owner.clone(),
             primaries: guard.primaries.clone(),
+            replicas: guard.replicas.clone(),
         };
         let index = next.index_of(node);
         if let Some(owner) = next.owner.get_mut(usize::from(slot)) {
@@ -366,7 +453,7 @@ impl State {
                 let map = Arc::new(SlotMap::from_shards(&shards));
                 *self.map.write().unwrap_or_else(|e| e.into_inner()) = map.clone();
                 self.counters.refreshes.fetch_add(1, Relaxed);
-                self.retire_all_but(&map.primaries);
+                self.retire_all_but(&map);
                 // A primary still unreachable: its replica may be about to
                 // take over (after cluster-node-timeout); look again soon.
                 again = map
@@ -385,12 +472,16 @@ impl State {
     /// Closes the connections to nodes that are no longer primaries (a
     /// failed-over or removed node): what waits in their backlogs comes
     /// back (`Unsent`) and is routed again with the new map.
-    fn retire_all_but(&self, primaries: &[Endpoint]) {
+    fn retire_all_but(&self, map: &SlotMap) {
+        let replicas: Vec<Endpoint> = map.replicas.iter().flatten().cloned().collect();
         let retired: Vec<Arc<ConnectionHandle>> = {
             let mut nodes = lock(&self.nodes);
-            let gone: Vec<Endpoint> = nodes
+            let gone: Vec<(Endpoint, Role)> = nodes
                 .keys()
-                .filter(|e| !primaries.contains(e))
+                .filter(|(e, role)| match role {
+                    Role::Replica => !replicas.contains(e),
+                    _ => !map.primaries.contains(e),
+                })
                 .cloned()
                 .collect();
             gone.iter().filter_map(|e| nodes.remove(e)).collect()

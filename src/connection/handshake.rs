@@ -45,7 +45,7 @@ pub(crate) struct Session {
 }
 
 /// What a connection is for; decides its handshake.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub(crate) enum Role {
     /// The shared connection that carries every caller's commands.
     Multiplexed,
@@ -53,6 +53,9 @@ pub(crate) enum Role {
     Subscriber,
     /// An exclusive connection leased by one caller (`mux.dedicated()`).
     Dedicated,
+    /// A multiplexed connection to a cluster replica that serves reads:
+    /// `READONLY` is sent in the handshake.
+    Replica,
 }
 
 /// What a failed step of the handshake means.
@@ -240,6 +243,9 @@ fn handshake_commands(config: &Config, role: Role) -> Vec<(Step, Cmd)> {
             Step::Databases,
             Cmd::new("CONFIG").arg("GET").arg("databases"),
         ));
+    }
+    if role == Role::Replica {
+        steps.push((Step::Required, Cmd::new("READONLY")));
     }
     steps.push((Step::Required, Cmd::new("PING")));
     steps

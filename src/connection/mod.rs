@@ -99,19 +99,14 @@ impl ConnectionHandle {
     /// backlog until the handshake is done, as with `abortConnect=false`.
     pub(crate) fn open_lazy(
         endpoint: Endpoint,
+        role: Role,
         config: Arc<Config>,
         events: Arc<EventSink>,
         hand_back: Option<HandBack>,
     ) -> ConnectionHandle {
         let connect: Connect = {
             let (endpoint, config) = (endpoint.clone(), config.clone());
-            Arc::new(move || {
-                Box::pin(handshake::connect(
-                    endpoint.clone(),
-                    config.clone(),
-                    Role::Multiplexed,
-                ))
-            })
+            Arc::new(move || Box::pin(handshake::connect(endpoint.clone(), config.clone(), role)))
         };
         let shared = Arc::new(Shared::new(endpoint, events));
         ConnectionHandle::spawn(shared, config, connect, None, hand_back)
