@@ -114,6 +114,13 @@ async fn multi_key_commands_across_slots_are_split_and_merged_in_order() {
         );
     }
     assert_eq!(db.exists_many(keys.clone()).await.unwrap(), 100);
+    // Keyless commands about the whole keyspace ask every primary.
+    assert_eq!(db.dbsize().await.unwrap(), 100);
+    let mut listed: Vec<String> = db.keys("split:*").await.unwrap();
+    listed.sort();
+    let mut expected = keys.clone();
+    expected.sort();
+    assert_eq!(listed, expected);
     assert_eq!(db.touch(keys[..10].to_vec()).await.unwrap(), 10);
     db.unlink_many(keys[..10].to_vec())
         .fire_and_forget()
@@ -124,6 +131,17 @@ async fn multi_key_commands_across_slots_are_split_and_merged_in_order() {
         "the fire-and-forget UNLINK ran first"
     );
     assert_eq!(db.exists_many(keys).await.unwrap(), 0);
+    db.set("left", 1).await.unwrap();
+    db.set("right", 2).await.unwrap();
+    let admin = Multiplexer::connect(format!("{},allowAdmin=true", cluster.seed()).as_str())
+        .await
+        .unwrap();
+    admin.database(0).flushall().await.unwrap();
+    assert_eq!(
+        db.dbsize().await.unwrap(),
+        0,
+        "FLUSHALL reached every primary"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

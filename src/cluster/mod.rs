@@ -24,11 +24,15 @@
 //! split per slot and merged (`split`); any other command whose keys span
 //! slots fails before anything is sent, as the server would.
 //!
-//! What is not built yet (issue 11 continues): batches split per node,
-//! merged keyless commands across primaries (DBSIZE, KEYS, SCAN, FLUSHALL
-//! go to one primary), replica reads, Sentinel, SSUBSCRIBE routed per
-//! shard.
+//! DBSIZE, KEYS, FLUSHALL and FLUSHDB go to every primary and are merged
+//! (`fanout`); other keyless commands go to one primary. Reads with a
+//! replica preference go to the slot's replicas over READONLY connections.
+//!
+//! What is not built yet (issue 11 continues): batches split per node, a
+//! cluster-wide SCAN, Sentinel, SSUBSCRIBE routed per shard, the cluster
+//! benchmark.
 
+mod fanout;
 mod slot;
 mod split;
 mod topology;
@@ -218,6 +222,23 @@ impl ClusterRouter {
         };
         let req = if follow {
             req.handing_back_redirects()
+        } else {
+            req
+        };
+        // DBSIZE, KEYS, FLUSHALL, FLUSHDB: every primary, merged.
+        let req = if slot.is_none() {
+            match fanout::FanOut::of(req, &self.state.map().primaries) {
+                Ok((fan, parts)) => {
+                    for (node, part) in parts {
+                        if let Err(e) = self.state.node(&node).send(part) {
+                            tracing::debug!(target: "redmux", %e, "part of a fanned-out command refused");
+                        }
+                    }
+                    tokio::spawn(fan.answer());
+                    return Ok(());
+                }
+                Err(req) => req,
+            }
         } else {
             req
         };
