@@ -234,6 +234,22 @@ impl Conn {
         reply.extend_from_slice(b"+PONG\r\n");
         reply.extend_from_slice(extra);
         self.send(&reply).await;
+        // `connect` asks its first connection whether it is a cluster node:
+        // answer as a standalone server before the script starts (with
+        // `extra` bytes in flight, `serve` answers it instead).
+        if self.number == 1 && extra.is_empty() {
+            match self.read_command().await {
+                Some(cmd)
+                    if cmd
+                        .first()
+                        .is_some_and(|n| n.eq_ignore_ascii_case(b"CLUSTER")) =>
+                {
+                    self.send(b"-ERR This instance has cluster support disabled\r\n")
+                        .await;
+                }
+                _ => return false,
+            }
+        }
         true
     }
 
@@ -570,8 +586,16 @@ async fn unsolicited_reply_on_an_idle_connection_is_never_delivered_to_the_next_
         server.seed("k", "the real value");
         let mux = server.connect().await;
         let db = mux.database(0);
+        let bytes_in = mux.stats().bytes_in;
         go_tx.send(()).expect("script waiting");
         sent_rx.await.expect("surprise sent");
+        // "Arrived" means the client read it: the runtime may report the
+        // socket readable only after its next I/O poll, and bytes still in
+        // the kernel when the GET is written are indistinguishable from
+        // its reply. Wait until the driver has read them.
+        while mux.stats().bytes_in == bytes_in && mux.stats().disconnects == 0 {
+            tokio::task::yield_now().await;
+        }
         let got = db.get::<Value>("k").await;
         assert_not_the_surprise(&got);
         assert_recovers(&server, &db).await;

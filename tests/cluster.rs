@@ -202,7 +202,6 @@ async fn ask_during_a_migration_is_followed_with_asking() {
     let stats = mux.cluster_stats().unwrap();
     assert!(stats.asked >= 2, "{stats:?}");
     assert_eq!(stats.moved, 0, "ASK does not change the map");
-    assert_eq!(to.command(&["ASKING"]).trim(), "+OK");
     cluster.migrate_keys(from, to, &["{m}:stays"]);
     cluster.finish_migration(slot, to);
     for key in ["{m}:moved", "{m}:stays", "{m}:new"] {
@@ -216,27 +215,37 @@ async fn ask_during_a_migration_is_followed_with_asking() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_live_migration_under_load_gives_no_wrong_reply() {
     const TASKS: usize = 8;
-    const INCRS: i64 = 400;
     let cluster = Arc::new(RedisCluster::start(3, 1));
     let mux = connect(&cluster).await;
     let slot = cluster.slot_of("{load}");
+    let migrated = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let started = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    // Each writer INCRs its key until the migration is over (and at least
+    // 100 times), checking every reply is the next value.
     let writers: Vec<_> = (0..TASKS)
         .map(|t| {
             let db = mux.database(0);
+            let (migrated, started) = (migrated.clone(), started.clone());
             tokio::spawn(async move {
                 let key = format!("{{load}}:{t}");
-                for expected in 1..=INCRS {
+                let mut expected = 0i64;
+                while expected < 100 || !migrated.load(std::sync::atomic::Ordering::Relaxed) {
+                    expected += 1;
                     let got: i64 = db.incr(&key).await.expect("INCR");
                     assert_eq!(got, expected, "{key}: a reply out of place");
-                    if expected % 50 == 0 {
-                        tokio::time::sleep(Duration::from_millis(2)).await;
+                    started.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if expected % 20 == 0 {
+                        tokio::time::sleep(Duration::from_millis(1)).await;
                     }
                 }
+                expected
             })
         })
         .collect();
-    // Migrate the slot key by key while the writers run.
-    tokio::time::sleep(Duration::from_millis(20)).await;
+    // Migrate the slot key by key once the writers are running.
+    while started.load(std::sync::atomic::Ordering::Relaxed) < 200 {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
     let mover = {
         let cluster = cluster.clone();
         tokio::task::spawn_blocking(move || {
@@ -252,14 +261,17 @@ async fn a_live_migration_under_load_gives_no_wrong_reply() {
         })
     };
     let to_port = mover.await.unwrap();
+    migrated.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut counts = Vec::new();
     for w in writers {
-        w.await.unwrap();
+        counts.push(w.await.unwrap());
     }
     let target = cluster.nodes.iter().find(|n| n.port == to_port).unwrap();
-    for t in 0..TASKS {
+    for (t, count) in counts.iter().enumerate() {
         assert_eq!(
             target.command(&["GET", &format!("{{load}}:{t}")]),
-            INCRS.to_string()
+            count.to_string(),
+            "every acknowledged INCR, once, on the new owner"
         );
     }
     let stats = mux.cluster_stats().unwrap();
@@ -334,15 +346,24 @@ async fn a_manual_failover_under_load_is_followed_and_every_write_accounted_for(
     let writers = spawn_writers(&mux, &stop);
     tokio::time::sleep(Duration::from_millis(300)).await;
     // The replica of the first primary takes over, gracefully.
+    // A manual failover gives up after 5 s if the replica cannot catch up
+    // (a loaded 2-core machine); ask again then, up to three times.
     let replica = &cluster.nodes[3];
-    assert!(replica.command(&["CLUSTER", "FAILOVER"]).starts_with("+OK"));
-    let until = std::time::Instant::now() + Duration::from_secs(15);
-    while !replica
-        .command(&["INFO", "replication"])
-        .contains("role:master")
-    {
-        assert!(std::time::Instant::now() < until, "the failover completed");
-        tokio::time::sleep(Duration::from_millis(20)).await;
+    let is_primary = || {
+        replica
+            .command(&["INFO", "replication"])
+            .contains("role:master")
+    };
+    'attempts: for attempt in 1..=3 {
+        assert!(replica.command(&["CLUSTER", "FAILOVER"]).starts_with("+OK"));
+        let until = std::time::Instant::now() + Duration::from_secs(7);
+        while std::time::Instant::now() < until {
+            if is_primary() {
+                break 'attempts;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(attempt < 3, "the failover completed");
     }
     tokio::time::sleep(Duration::from_millis(700)).await;
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -358,7 +379,7 @@ async fn a_manual_failover_under_load_is_followed_and_every_write_accounted_for(
             w.unknown
         );
         assert!(
-            w.slowest < Duration::from_secs(4),
+            w.slowest < Duration::from_millis(3000 + 1500),
             "{}: a call took {:?}",
             w.key,
             w.slowest
@@ -417,7 +438,7 @@ async fn a_killed_primary_is_replaced_by_its_replica_and_writes_resume() {
         let w = writer.await.unwrap();
         acknowledged += w.acknowledged;
         assert!(
-            w.slowest < Duration::from_secs(3),
+            w.slowest < Duration::from_millis(2000 + 1500),
             "{}: a call took {:?}",
             w.key,
             w.slowest
@@ -457,6 +478,34 @@ async fn reads_that_ask_for_a_replica_land_on_replicas_and_writes_never_do() {
     while !replica.command(&["INFO", "keyspace"]).contains("keys=1") {
         assert!(std::time::Instant::now() < until, "the replica caught up");
         tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The map read at connect may predate the replica's gossip; a refused
+    // DEMAND_REPLICA read starts a refresh, so a retry soon finds it.
+    let until = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match db
+            .get::<String>("{r}:k")
+            .flags(CommandFlags::DEMAND_REPLICA)
+            .await
+        {
+            Ok(v) => break assert_eq!(v, "v"),
+            Err(e) if e.is_refused() && std::time::Instant::now() < until => {
+                tokio::time::sleep(Duration::from_millis(50)).await
+            }
+            Err(e) => {
+                let shards = std::process::Command::new("redis-cli")
+                    .args([
+                        "-p",
+                        &cluster.nodes[0].port.to_string(),
+                        "cluster",
+                        "shards",
+                    ])
+                    .output()
+                    .map(|o| String::from_utf8_lossy(&o.stdout).replace('\n', " "))
+                    .unwrap_or_default();
+                panic!("{e}; {:?}; CLUSTER SHARDS: {shards}", mux.cluster_stats())
+            }
+        }
     }
     let (primary_gets, replica_gets) = (primary.command_calls("get"), replica.command_calls("get"));
     for _ in 0..20 {

@@ -34,6 +34,11 @@ fn merge_of(name: &str) -> Option<Merge> {
     }
 }
 
+/// Whether `req` is a part of a command sent to every primary.
+pub(super) fn is_fanout(req: &Request) -> bool {
+    merge_of(&command_name(&req.commands)).is_some()
+}
+
 /// A keyless command sent to every primary.
 pub(super) struct FanOut {
     name: String,

@@ -57,7 +57,7 @@ use crate::error::{Error, Result};
 use crate::events::EventSink;
 use crate::resp::Value;
 use crate::stats::Stats;
-use crate::table::keys_in_encoded;
+use crate::table::KeySearch;
 
 /// Redirects one request follows before its caller gets the last one as an
 /// error: a slot moves once per resharding step, and an `ASK` is followed
@@ -156,6 +156,8 @@ struct State {
     /// promoted to primary keeps its READONLY connection until retired).
     nodes: Mutex<HashMap<(Endpoint, Role), Arc<ConnectionHandle>>>,
     refreshing: AtomicBool,
+    /// Re-checks in a row while a primary stays unreachable.
+    rechecks: AtomicU64,
     closed: AtomicBool,
     counters: Counters,
     /// Where every node connection hands requests back (a weak link to
@@ -184,6 +186,7 @@ impl ClusterRouter {
             map: RwLock::new(Arc::new(SlotMap::from_shards(shards))),
             nodes: Mutex::new(HashMap::new()),
             refreshing: AtomicBool::new(false),
+            rechecks: AtomicU64::new(0),
             closed: AtomicBool::new(false),
             counters: Counters::default(),
             hand_back: Mutex::new(None),
@@ -348,7 +351,7 @@ impl State {
     /// when none is; with `DemandReplica`, an error. A write is refused:
     /// replicas do not take them.
     fn send_to_replica(
-        &self,
+        self: &Arc<Self>,
         slot: Option<u16>,
         req: Request,
         preference: ReplicaPreference,
@@ -384,16 +387,20 @@ impl State {
             None if preference == ReplicaPreference::DemandReplica && !conns.is_empty() => {
                 conns[turn % conns.len()].send(req)
             }
-            None if preference == ReplicaPreference::DemandReplica => Err(Error::refused(format!(
-                "{name} with DEMAND_REPLICA: no replica of {} is connected{}; retry, or \
+            None if preference == ReplicaPreference::DemandReplica => {
+                // The map may not know a replica added since it was read.
+                self.clone().refresh();
+                Err(Error::refused(format!(
+                    "{name} with DEMAND_REPLICA: no replica of {} is connected{}; retry, or \
                      use PREFER_REPLICA to fall back to the primary",
-                slot.map_or("any primary".to_owned(), |s| format!("slot {s}")),
-                if replicas.is_empty() {
-                    " (the slot's primary has none)"
-                } else {
-                    ""
-                }
-            ))),
+                    slot.map_or("any primary".to_owned(), |s| format!("slot {s}")),
+                    if replicas.is_empty() {
+                        " (the slot's primary has none)"
+                    } else {
+                        ""
+                    }
+                )))
+            }
             None => self.send_to_slot(slot, req),
         }
     }
@@ -405,6 +412,10 @@ impl State {
             mut request,
             reason,
         } = returned;
+        if self.closed.load(Relaxed) {
+            let name = request.name();
+            return request.fail(Error::closed(&name));
+        }
         match reason {
             ReturnReason::Redirect(Redirect { ask, slot, address }) => {
                 if request.redirects() >= MAX_REDIRECTS {
@@ -418,6 +429,17 @@ impl State {
                         )
                         .into(),
                     ));
+                }
+                if ask && request.count() > 1 {
+                    // ASKING admits one command; a batch would run in part.
+                    let name = request.name();
+                    let text = format!(
+                        "ASK {slot} {address} (a batch of {} commands reached a slot being \
+                         migrated; nothing ran; send it again once the migration is done, or \
+                         send the commands separately)",
+                        request.count()
+                    );
+                    return request.fail(Error::server(&name, &text.into()));
                 }
                 request.count_redirect();
                 let Some(node) = parse_address(&address) else {
@@ -437,6 +459,18 @@ impl State {
                 if let Err(e) = conn.send(request) {
                     tracing::debug!(target: "redmux", %e, "redirected request refused");
                 }
+            }
+            ReturnReason::Unsent if fanout::is_fanout(&request) => {
+                // A part meant for one primary: another would answer for
+                // the wrong shard.
+                let name = request.name();
+                let endpoint = "a retired cluster node";
+                request.fail(Error::connection_lost(
+                    &name,
+                    endpoint,
+                    "the node stopped being a primary before this part of a cluster-wide command was sent",
+                    false,
+                ));
             }
             ReturnReason::Unsent => {
                 let slot = request_slot(&request).ok().flatten();
@@ -483,9 +517,21 @@ impl State {
                     .any(|p| !self.node(p).stats().connected);
             }
             self.refreshing.store(false, Relaxed);
-            if again && !self.closed.load(Relaxed) {
+            let rechecks = if again {
+                self.rechecks.fetch_add(1, Relaxed) + 1
+            } else {
+                self.rechecks.store(0, Relaxed);
+                0
+            };
+            if again && rechecks <= MAX_RECHECKS && !self.closed.load(Relaxed) {
+                // Not holding the state across the sleep: a multiplexer
+                // dropped meanwhile is freed.
+                let weak = Arc::downgrade(&self);
+                drop(self);
                 tokio::time::sleep(FAILOVER_RECHECK).await;
-                self.refresh();
+                if let Some(state) = weak.upgrade() {
+                    state.refresh();
+                }
             }
         });
     }
@@ -509,7 +555,10 @@ impl State {
         };
         for conn in retired {
             tracing::info!(target: "redmux", endpoint = %conn.endpoint(), "cluster node is no longer a primary; its connection is retired");
-            tokio::spawn(async move { conn.close(Duration::ZERO).await });
+            // With a grace period, replies still coming (MOVED from a
+            // demoted primary) are handed back rather than failed.
+            let grace = self.config.command_timeout();
+            tokio::spawn(async move { conn.close(grace).await });
         }
     }
 
@@ -517,11 +566,18 @@ impl State {
     /// answers, over its multiplexed connection.
     async fn read_topology(&self) -> Option<Vec<Shard>> {
         let mut candidates = self.map().primaries.clone();
-        candidates.extend(self.seeds.iter().cloned());
         // Nodes whose connection is up first: a dead one would hold the
-        // question in its backlog for the whole command timeout.
+        // question in its backlog for the whole command timeout. The seeds
+        // only when no primary answers (a connection to one that is not a
+        // primary would be retired again at once).
         candidates.sort_by_key(|node| !self.node(node).stats().connected);
-        candidates.dedup();
+        let seeds: Vec<Endpoint> = self
+            .seeds
+            .iter()
+            .filter(|s| !candidates.contains(s))
+            .cloned()
+            .collect();
+        candidates.extend(seeds);
         for node in candidates {
             let conn = self.node(&node);
             for sub in ["SHARDS", "SLOTS"] {
@@ -567,7 +623,12 @@ pub(crate) async fn detect(conn: &ConnectionHandle, timeout: Duration) -> Option
                 } else {
                     topology::parse_slots(value)
                 };
-                return parsed.ok().filter(|shards| !shards.is_empty());
+                match parsed {
+                    Ok(shards) if !shards.is_empty() => return Some(shards),
+                    // A reply this client cannot read: try the older form.
+                    _ if sub == "SHARDS" => continue,
+                    _ => return None,
+                }
             }
             Err(_) => return None,
         }
@@ -594,6 +655,11 @@ async fn ask(conn: &ConnectionHandle, cmd: Cmd, timeout: Duration) -> Result<Val
 /// often set to a few seconds), and until the map shows it, commands for
 /// that primary's slots wait in its connection's backlog.
 const FAILOVER_RECHECK: Duration = Duration::from_millis(500);
+
+/// Re-checks in a row (one minute) before waiting for the next failure
+/// event or `configCheckSeconds`: a primary the client cannot reach at all
+/// must not cost a topology read twice a second for ever.
+const MAX_RECHECKS: u64 = 120;
 
 /// A node connection that fails starts a topology read: the node may have
 /// failed over, and the map should follow without waiting for a `MOVED`.
@@ -648,11 +714,14 @@ fn request_slot(req: &Request) -> Result<Option<u16>> {
     let bytes = &req.commands[..];
     let mut found: Option<u16> = None;
     let mut start = 0;
-    for index in 0..req.count() {
-        let end = command_end(bytes, index).unwrap_or(bytes.len());
+    // Arguments flagged "not a key" still route (SPUBLISH's shard channel).
+    let search = KeySearch::new().include_not_keys(true);
+    for _ in 0..req.count() {
+        let rest = &bytes[start.min(bytes.len())..];
+        let end = start + command_end(rest, 0).unwrap_or(rest.len());
         let command = &bytes[start.min(end)..end];
         start = end;
-        let Ok(keys) = keys_in_encoded(command) else {
+        let Ok(keys) = search.in_encoded(command) else {
             continue; // unknown to the table: any node answers with MOVED if needed
         };
         for key in keys.bytes_in(command) {
