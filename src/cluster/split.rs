@@ -23,7 +23,7 @@ use bytes::Bytes;
 
 use crate::cmd::Cmd;
 use crate::connection::reply::{self, ReplyReceiver};
-use crate::connection::request::{Answer, Request};
+use crate::connection::request::{header, Answer, Request};
 use crate::error::{Error, Result};
 use crate::resp::Value;
 
@@ -253,26 +253,15 @@ impl Split {
 /// The arguments of one encoded command (name first), as `Bytes` copies;
 /// `None` if the bytes are not a command.
 fn command_args(bytes: &[u8]) -> Option<Vec<Bytes>> {
-    let (count, mut at) = number(bytes, 0, b'*')?;
+    let (count, mut at) = header(bytes, 0, b'*')?;
     let mut args = Vec::with_capacity(count.min(1 << 16));
     for _ in 0..count {
-        let (len, start) = number(bytes, at, b'$')?;
+        let (len, start) = header(bytes, at, b'$')?;
         let end = start.checked_add(len)?;
         args.push(Bytes::copy_from_slice(bytes.get(start..end)?));
         at = end.checked_add(2)?;
     }
     Some(args)
-}
-
-/// `<kind><digits>\r\n` at `at`: the number and the offset after it.
-fn number(bytes: &[u8], at: usize, kind: u8) -> Option<(usize, usize)> {
-    if *bytes.get(at)? != kind {
-        return None;
-    }
-    let rest = bytes.get(at + 1..)?;
-    let cr = rest.iter().position(|&b| b == b'\r')?;
-    let n = std::str::from_utf8(&rest[..cr]).ok()?.parse().ok()?;
-    Some((n, at + 1 + cr + 2))
 }
 
 #[cfg(test)]

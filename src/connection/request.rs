@@ -303,7 +303,7 @@ pub(crate) fn command_end(bytes: &[u8], index: u32) -> Option<usize> {
 }
 
 /// Reads `<kind><decimal>\r\n` at `at`: the number and the offset after it.
-fn header(bytes: &[u8], at: usize, kind: u8) -> Option<(usize, usize)> {
+pub(crate) fn header(bytes: &[u8], at: usize, kind: u8) -> Option<(usize, usize)> {
     if *bytes.get(at)? != kind {
         return None;
     }
