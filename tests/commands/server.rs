@@ -93,8 +93,10 @@ async fn info_dbsize_time_memory_and_introspection() {
             .unwrap();
         assert_eq!(many.get("databases").map(String::as_str), Some("16"));
 
-        assert_eq!(db.slowlog_len().await.unwrap(), 0);
-        assert!(db.slowlog_get(10).await.unwrap().is_empty());
+        // A loaded machine can push a command past the 10 ms slowlog
+        // threshold: check the two agree rather than that nothing was slow.
+        let slow = db.slowlog_len().await.unwrap();
+        assert_eq!(db.slowlog_get(10).await.unwrap().len() as u64, slow.min(10));
         assert!(db.latency_latest().await.unwrap().is_empty());
         assert!(db.latency_history("command").await.unwrap().is_empty());
         assert!(!db.latency_doctor().await.unwrap().is_empty());
