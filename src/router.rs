@@ -78,6 +78,16 @@ impl Router {
         }
     }
 
+    /// Refuses (with `CROSSSLOT`) commands that must run on one node but
+    /// whose keys span cluster slots; `parts` are runs of encoded
+    /// commands. Always `Ok` on a standalone server.
+    pub(crate) fn one_slot(&self, parts: &[&[u8]]) -> Result<()> {
+        match &self.mode {
+            Mode::Standalone(_) => Ok(()),
+            Mode::Cluster(_) => cluster::one_slot(parts).map(|_| ()),
+        }
+    }
+
     fn pick(primary: &ConnectionHandle, preference: ReplicaPreference) -> &ConnectionHandle {
         match preference {
             // One endpoint and no replicas configured: it serves every

@@ -599,6 +599,12 @@ fn checks(
     for condition in conditions {
         commands.extend_from_slice(&encode(db.prepare(condition.check.clone(), false)?));
     }
+    // In a cluster the router sees only the checks; the body follows them
+    // to the same node, so its keys must be in the checks' slot.
+    db.multiplexer()
+        .inner
+        .router
+        .one_slot(&[&commands[..], &body[..]])?;
     let expects: Vec<Expect> = conditions.iter().map(|c| c.expect.clone()).collect();
     let failed = Arc::new(AtomicUsize::new(usize::MAX));
     let record = failed.clone();

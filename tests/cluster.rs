@@ -131,6 +131,51 @@ async fn multi_key_commands_across_slots_are_split_and_merged_in_order() {
         "the fire-and-forget UNLINK ran first"
     );
     assert_eq!(db.exists_many(keys).await.unwrap(), 0);
+    // A batch across slots: one group per slot, replies in batch order,
+    // each slot's commands in the caller's order.
+    let mut batch = db.batch();
+    let mut handles = Vec::new();
+    for i in 0..20 {
+        let key = format!("batch:{i}");
+        let set = batch.queue::<()>(redmux::Cmd::new("SET").key(&key).arg(i * 10));
+        let incr = batch.queue::<i64>(redmux::Cmd::new("INCR").key(&key));
+        handles.push((key, set, incr));
+    }
+    let ping = batch.queue::<String>(redmux::Cmd::new("PING"));
+    let mut replies = batch.execute().await.unwrap();
+    for (i, (key, set, incr)) in handles.into_iter().enumerate() {
+        replies.take(set).unwrap();
+        assert_eq!(replies.take(incr).unwrap(), i as i64 * 10 + 1, "{key}");
+        assert_eq!(
+            cluster
+                .owner_of(cluster.slot_of(&key))
+                .command(&["GET", &key]),
+            (i * 10 + 1).to_string(),
+            "{key} is on its slot's primary"
+        );
+    }
+    assert_eq!(replies.take(ping).unwrap(), "PONG");
+    // A transaction must stay in one slot.
+    let mut tx = db.transaction();
+    let _ = tx.queue::<()>(redmux::Cmd::new("SET").key("tx:a").arg(1));
+    let _ = tx.queue::<()>(redmux::Cmd::new("SET").key("tx:b").arg(1));
+    let e = tx.exec().await.unwrap_err();
+    assert!(e.to_string().contains("CROSSSLOT"), "{e}");
+    // Also when only the body leaves the slot of the conditions' keys.
+    assert_ne!(cluster.slot_of("tx:a"), cluster.slot_of("tx:b"));
+    let mut tx = db.transaction();
+    tx.add_condition(redmux::Condition::key_not_exists("tx:a"));
+    let _ = tx.queue::<()>(redmux::Cmd::new("SET").key("tx:b").arg(1));
+    let e = tx.exec().await.unwrap_err();
+    assert!(e.to_string().contains("CROSSSLOT"), "{e}");
+    assert_eq!(
+        db.exists_many(["tx:a", "tx:b"]).await.unwrap(),
+        0,
+        "nothing ran"
+    );
+    db.del_many((0..20).map(|i| format!("batch:{i}")).collect::<Vec<_>>())
+        .await
+        .unwrap();
     db.set("left", 1).await.unwrap();
     db.set("right", 2).await.unwrap();
     let admin = Multiplexer::connect(format!("{},allowAdmin=true", cluster.seed()).as_str())

@@ -32,6 +32,7 @@
 //! cluster-wide SCAN, Sentinel, SSUBSCRIBE routed per shard, the cluster
 //! benchmark.
 
+mod batch;
 mod fanout;
 mod slot;
 mod split;
@@ -217,10 +218,15 @@ impl ClusterRouter {
             Ok(slot) => slot,
             // MGET, MSET, DEL, UNLINK, EXISTS, TOUCH: one part per slot.
             Err(cross_slot) => {
-                return match split::Split::of(req) {
-                    Ok(split) => self.send_split(split, follow),
-                    Err(_) => Err(cross_slot),
-                }
+                let req = match split::Split::of(req) {
+                    Ok(split) => return self.send_split(split, follow),
+                    Err(req) => req,
+                };
+                // A batch: one group per slot.
+                return match batch::BatchSplit::of(req)? {
+                    Some(split) => self.send_batch(split, follow, flags.replica_preference()),
+                    None => Err(cross_slot),
+                };
             }
         };
         let req = if follow {
@@ -265,6 +271,34 @@ impl ClusterRouter {
             // error, which the merge reports.
             if let Err(e) = self.state.send_to_slot(Some(slot), part) {
                 tracing::debug!(target: "redmux", %e, "part of a split command refused");
+            }
+        }
+        tokio::spawn(split.answer());
+        Ok(())
+    }
+
+    /// Sends each slot's group of a split batch; a task puts the replies
+    /// back in batch order.
+    fn send_batch(
+        &self,
+        mut split: batch::BatchSplit,
+        follow: bool,
+        preference: ReplicaPreference,
+    ) -> Result<()> {
+        for (slot, part) in split.requests() {
+            let part = if follow {
+                part.handing_back_redirects()
+            } else {
+                part
+            };
+            let sent = match preference {
+                ReplicaPreference::PreferMaster | ReplicaPreference::DemandMaster => {
+                    self.state.send_to_slot(Some(slot), part)
+                }
+                preference => self.state.send_to_replica(Some(slot), part, preference),
+            };
+            if let Err(e) = sent {
+                tracing::debug!(target: "redmux", %e, "part of a split batch refused");
             }
         }
         tokio::spawn(split.answer());
@@ -711,37 +745,71 @@ fn spawn_periodic_refresh(state: Weak<State>) {
 /// they span slots (the server would refuse with `CROSSSLOT`), or, for a
 /// group, nodes.
 fn request_slot(req: &Request) -> Result<Option<u16>> {
-    let bytes = &req.commands[..];
+    if req.count() == 1 {
+        return command_slot(&req.commands);
+    }
+    one_slot(&[&req.commands[..]])
+}
+
+/// The one slot of the keys of every command in `parts` (runs of encoded
+/// commands); an error naming the first command that leaves it.
+pub(crate) fn one_slot(parts: &[&[u8]]) -> Result<Option<u16>> {
     let mut found: Option<u16> = None;
-    let mut start = 0;
-    // Arguments flagged "not a key" still route (SPUBLISH's shard channel).
-    let search = KeySearch::new().include_not_keys(true);
-    for _ in 0..req.count() {
-        let rest = &bytes[start.min(bytes.len())..];
-        let end = start + command_end(rest, 0).unwrap_or(rest.len());
-        let command = &bytes[start.min(end)..end];
-        start = end;
-        let Ok(keys) = search.in_encoded(command) else {
-            continue; // unknown to the table: any node answers with MOVED if needed
-        };
-        for key in keys.bytes_in(command) {
-            let slot = key_slot(key);
-            match found {
-                None => found = Some(slot),
-                Some(first) if first != slot => {
-                    return Err(Error::refused(format!(
-                        "CROSSSLOT: the keys of {} hash to different cluster slots ({first} and \
-                         {slot}), so no single node can serve them; give related keys the same \
-                         {{hash tag}} (e.g. {{user:1}}:cart and {{user:1}}:orders), or send them \
-                         separately",
-                        req.name()
-                    )));
+    for bytes in parts {
+        let mut start = 0;
+        while start < bytes.len() {
+            let rest = &bytes[start..];
+            let end = start + command_end(rest, 0).unwrap_or(rest.len());
+            let command = &bytes[start..end];
+            start = end;
+            match (found, command_slot(command)?) {
+                (None, slot) => found = slot,
+                (Some(first), Some(slot)) if first != slot => {
+                    return Err(cross_slot(
+                        &crate::connection::request::command_name(command),
+                        first,
+                        slot,
+                    ))
                 }
-                Some(_) => {}
+                _ => {}
             }
         }
     }
     Ok(found)
+}
+
+/// The slot of one encoded command's keys (`None`: keyless, or unknown to
+/// the command table, so any node answers, with `MOVED` if need be).
+fn command_slot(command: &[u8]) -> Result<Option<u16>> {
+    // Arguments flagged "not a key" still route (SPUBLISH's shard channel).
+    let search = KeySearch::new().include_not_keys(true);
+    let Ok(keys) = search.in_encoded(command) else {
+        return Ok(None);
+    };
+    let mut found: Option<u16> = None;
+    for key in keys.bytes_in(command) {
+        let slot = key_slot(key);
+        match found {
+            None => found = Some(slot),
+            Some(first) if first != slot => {
+                return Err(cross_slot(
+                    &crate::connection::request::command_name(command),
+                    first,
+                    slot,
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(found)
+}
+
+fn cross_slot(name: &str, first: u16, other: u16) -> Error {
+    Error::refused(format!(
+        "CROSSSLOT: the keys of {name} hash to different cluster slots ({first} and {other}), \
+         so no single node can serve them; give related keys the same {{hash tag}} (e.g. \
+         {{user:1}}:cart and {{user:1}}:orders), or send them separately"
+    ))
 }
 
 /// `host:port` as a server writes it in a redirect (an IPv6 host is not

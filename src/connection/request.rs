@@ -192,6 +192,13 @@ impl Request {
         shape.redirects = shape.redirects.saturating_add(1);
     }
 
+    /// Whether a gate holds other commands back behind it (a transaction).
+    pub(crate) fn is_gated(&self) -> bool {
+        self.shape
+            .as_ref()
+            .is_some_and(|s| !matches!(s.gate, Gate::Open))
+    }
+
     /// How many commands it holds.
     pub(crate) fn count(&self) -> u32 {
         self.shape.as_ref().map_or(1, |s| s.count)
