@@ -4,9 +4,15 @@
 #   scripts/bench.sh                    full run (~55 min): writes docs/BENCHMARKS.md and docs/img/*.png
 #   scripts/bench.sh --quick            1 short round of a reduced matrix; prints tables, writes no docs
 #   scripts/bench.sh --current-thread   the same on a current-thread runtime (its own section and charts)
+#   scripts/bench.sh --cluster          against a throwaway 3-primary Redis Cluster: GET/SET 16 B at 1, 64 and
+#                                       1,024 tasks, each client ONE shared cluster client; 1 round of 2 s per
+#                                       cell (~1 min), prints the tables, writes no docs
+#   scripts/bench.sh --cluster --rounds 3 --duration 3 --write-docs
+#                                       the cluster run for the docs (~4 min): its section of docs/BENCHMARKS.md
 # Any other option is passed to the binary (see benches/compare/src/main.rs),
 # e.g. --workloads get16,set1k --tasks 1,64 --rounds 3 --duration 2.
-# The binary starts its own redis-server on a free loopback port and never touches 6379.
+# The binary starts its own redis-server on a free loopback port and never touches 6379
+# (with --cluster: three cluster-enabled ones, set up over RESP, no redis-cli needed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/ensure-redis.sh

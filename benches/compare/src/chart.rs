@@ -84,7 +84,11 @@ pub fn ops_chart(
         .collect();
     let xs: Vec<f64> = results.tasks.iter().map(|&t| t as f64).collect();
     let axes = Axes {
-        x_desc: "concurrent tasks on one connection (log scale)",
+        x_desc: if results.cluster_primaries > 0 {
+            "concurrent tasks on one client, one connection per primary (log scale)"
+        } else {
+            "concurrent tasks on one connection (log scale)"
+        },
         y_desc: "operations per second (log scale)",
         x_label: |x| format!("{}", x.round() as u64),
         x_margin: 1.5,

@@ -20,6 +20,13 @@
 //!   100 KB values at 4,096 tasks can exceed; all three get 30 s.
 //! * Pipelining: redis-rs's MultiplexedConnection and fred's auto-pipelining
 //!   are on by default; everything else stays at each client's default.
+//!
+//! The cluster run (`--cluster`) uses the same three, each as ONE client
+//! that keeps one connection per primary: redmux is given every primary
+//! and detects the cluster by itself; fred gets a `ServerConfig::Clustered`
+//! config (same `Client` type, same options); redis-rs needs its own type,
+//! [`RedisRsCluster`] (`cluster_async::ClusterConnection`), with the same
+//! TCP_NODELAY and 30 s response timeout set on its builder.
 
 use std::future::Future;
 use std::time::Duration;
@@ -67,12 +74,30 @@ pub struct Redmux {
 }
 
 impl Redmux {
-    pub async fn connect(port: u16) -> Result<Redmux, String> {
+    /// One server, or every primary of a cluster (redmux asks the first
+    /// one `CLUSTER SHARDS` and switches to cluster mode by itself).
+    pub async fn connect(ports: &[u16]) -> Result<Redmux, String> {
+        let endpoints: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
         // syncTimeout: the same 30 s as the others (default 5 s would do,
         // but all three get the same number).
-        let mux = redmux::Multiplexer::connect(format!("127.0.0.1:{port},syncTimeout=30000"))
-            .await
-            .map_err(|e| e.to_string())?;
+        let mux =
+            redmux::Multiplexer::connect(format!("{},syncTimeout=30000", endpoints.join(",")))
+                .await
+                .map_err(|e| e.to_string())?;
+        if ports.len() > 1 {
+            match mux.cluster_stats() {
+                Some(c) if c.primaries == ports.len() && c.slots_covered == 16384 => {}
+                Some(c) => {
+                    return Err(format!(
+                        "redmux sees {} primaries and {} slots covered, expected {} and 16384",
+                        c.primaries,
+                        c.slots_covered,
+                        ports.len()
+                    ))
+                }
+                None => return Err("redmux did not detect the cluster".to_owned()),
+            }
+        }
         Ok(Redmux {
             db: mux.database(0),
         })
@@ -160,6 +185,56 @@ impl BenchClient for RedisRs {
     }
 }
 
+// ---------------------------------------------------------------- redis-rs, cluster
+
+/// redis-rs's async cluster client: one multiplexed connection per primary
+/// behind one cloneable handle, routed by slot.
+#[derive(Clone)]
+pub struct RedisRsCluster {
+    conn: redis::cluster_async::ClusterConnection,
+}
+
+impl RedisRsCluster {
+    pub async fn connect(ports: &[u16]) -> Result<RedisRsCluster, String> {
+        let urls: Vec<String> = ports
+            .iter()
+            .map(|p| format!("redis://127.0.0.1:{p}"))
+            .collect();
+        let client = redis::cluster::ClusterClient::builder(urls)
+            // The cluster builder has its own TCP settings (nodelay off by
+            // default, as for one server); see the module comment.
+            .tcp_settings(redis::io::tcp::TcpSettings::default().set_nodelay(true))
+            .response_timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| e.to_string())?;
+        let conn = client
+            .get_async_connection()
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(RedisRsCluster { conn })
+    }
+}
+
+impl BenchClient for RedisRsCluster {
+    type Val = Vec<u8>;
+
+    async fn get<'a>(&'a mut self, key: &'a str) -> Result<Option<Vec<u8>>, String> {
+        use redis::AsyncCommands;
+        self.conn
+            .get::<_, Option<Vec<u8>>>(key)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    async fn set<'a>(&'a mut self, key: &'a str, value: &'a Bytes) -> Result<(), String> {
+        use redis::AsyncCommands;
+        self.conn
+            .set::<_, _, ()>(key, &value[..])
+            .await
+            .map_err(|e| e.to_string())
+    }
+}
+
 // ---------------------------------------------------------------- fred
 
 #[derive(Clone)]
@@ -168,12 +243,27 @@ pub struct Fred {
 }
 
 impl Fred {
-    pub async fn connect(port: u16) -> Result<Fred, String> {
+    /// One server, or every primary of a cluster.
+    pub async fn connect(ports: &[u16]) -> Result<Fred, String> {
         use fred::prelude::*;
-        // A centralized config: one `Client` is one connection (a `Pool`
-        // would be several).
-        let config = Config::from_url_centralized(&format!("redis://127.0.0.1:{port}"))
-            .map_err(|e| e.to_string())?;
+        let config = match ports {
+            // A centralized config: one `Client` is one connection (a
+            // `Pool` would be several).
+            [port] => Config::from_url_centralized(&format!("redis://127.0.0.1:{port}"))
+                .map_err(|e| e.to_string())?,
+            // A clustered config: one `Client` keeps one connection per
+            // primary, found from these seeds with CLUSTER SLOTS.
+            _ => Config {
+                server: ServerConfig::Clustered {
+                    hosts: ports
+                        .iter()
+                        .map(|&p| fred::types::config::Server::new("127.0.0.1", p))
+                        .collect(),
+                    policy: Default::default(),
+                },
+                ..Default::default()
+            },
+        };
         let perf = PerformanceConfig {
             default_command_timeout: Duration::from_secs(30),
             ..Default::default()

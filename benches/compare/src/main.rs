@@ -3,7 +3,7 @@
 //! ceiling references.
 //!
 //! ```text
-//! compare [--quick] [--current-thread] [--rounds N] [--duration SECS]
+//! compare [--quick] [--cluster] [--current-thread] [--rounds N] [--duration SECS]
 //!         [--workloads get16,set1k,...] [--tasks 1,64,...] [--rates 10k,50k,...]
 //!         [--clients redmux,fred] [--write-docs | --no-write-docs] [--from-json FILE]
 //! ```
@@ -17,6 +17,11 @@
 //! report gives the median over rounds of every metric. The open-loop
 //! workload (src/openloop.rs) runs the same way, with offered rates
 //! (`--rates`) in place of task counts.
+//!
+//! `--cluster` runs the same clients against a throwaway 3-primary Redis
+//! Cluster instead (src/server.rs starts it), each as ONE client shared by
+//! all tasks, on GET 16 B and SET 16 B over keys spread across all slots;
+//! its report goes to its own section of docs/BENCHMARKS.md.
 //!
 //! See docs/BENCHMARKS.md for the results and how to read them, and
 //! scripts/bench.sh for the one command that runs everything.
@@ -37,13 +42,19 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use clients::CLIENTS;
-use server::{Raw, RedisServer};
+use server::{Raw, RedisCluster, RedisServer};
 use workload::{Kind, RunResult, Spec, Workload, WORKLOADS};
 
 #[global_allocator]
 static GLOBAL: alloc::Counting = alloc::Counting;
 
 pub const TASKS_FULL: [usize; 6] = [1, 8, 16, 64, 512, 4096];
+
+/// Primaries of the cluster run's cluster.
+pub const CLUSTER_PRIMARIES: usize = 3;
+/// The cluster run's workloads (GET and SET only) and task counts.
+pub const CLUSTER_WORKLOADS: [&str; 2] = ["get16", "set16"];
+pub const CLUSTER_TASKS: [usize; 3] = [1, 64, 1024];
 
 /// A redis-benchmark reference's (test, size, pipeline).
 type RefKey = (&'static str, usize, u32);
@@ -76,6 +87,10 @@ pub struct Results {
     #[serde(default)]
     pub rates: Vec<u64>,
     pub clients: Vec<String>,
+    /// Primaries of the cluster the run used; 0 for a standalone server
+    /// (and in results saved before the cluster run existed).
+    #[serde(default)]
+    pub cluster_primaries: usize,
     pub references: Vec<Reference>,
     pub runs: Vec<RunResult>,
     pub wall_secs: f64,
@@ -83,6 +98,7 @@ pub struct Results {
 
 struct Options {
     quick: bool,
+    cluster: bool,
     current_thread: bool,
     rounds: usize,
     duration: Duration,
@@ -97,11 +113,13 @@ struct Options {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: compare [--quick] [--current-thread] [--rounds N] [--duration SECS]\n\
+        "usage: compare [--quick] [--cluster] [--current-thread] [--rounds N] [--duration SECS]\n\
          \x20              [--workloads ID,..] [--tasks N,..] [--rates N,..] [--clients NAME,..]\n\
          \x20              [--write-docs|--no-write-docs] [--from-json FILE]\n\
          rates: requests/s of the openloop workload, e.g. 10000 or 10k\n\
+         --cluster: against a 3-primary Redis Cluster (workloads: {})\n\
          workloads: {}\nclients: {}",
+        CLUSTER_WORKLOADS.join(", "),
         WORKLOADS
             .iter()
             .map(|w| w.id)
@@ -136,13 +154,27 @@ fn rates(s: &str) -> Vec<u64> {
 
 fn parse_options(args: &[String]) -> Options {
     let quick = args.iter().any(|a| a == "--quick");
+    let cluster = args.iter().any(|a| a == "--cluster");
     let mut o = Options {
         quick,
+        cluster,
         current_thread: false,
-        rounds: if quick { 1 } else { 5 },
-        duration: Duration::from_secs(if quick { 1 } else { 3 }),
+        // The cluster run is short by default: 1 round of 2 s per cell
+        // (18 runs, about a minute), tables printed, no docs written; the
+        // run for the docs adds `--rounds 3 --duration 3 --write-docs`.
+        rounds: if quick || cluster { 1 } else { 5 },
+        duration: Duration::from_secs(match (cluster, quick) {
+            (true, _) => 2,
+            (false, true) => 1,
+            (false, false) => 3,
+        }),
         warmup: Duration::ZERO,
-        workloads: if quick {
+        workloads: if cluster {
+            CLUSTER_WORKLOADS
+                .iter()
+                .filter_map(|id| workload::workload(id))
+                .collect()
+        } else if quick {
             ["get16", "get16db", "set1k", "hol", "openloop"]
                 .iter()
                 .filter_map(|id| workload::workload(id))
@@ -150,7 +182,9 @@ fn parse_options(args: &[String]) -> Options {
         } else {
             WORKLOADS.iter().collect()
         },
-        tasks: if quick {
+        tasks: if cluster {
+            CLUSTER_TASKS.to_vec()
+        } else if quick {
             vec![1, 64, 4096]
         } else {
             TASKS_FULL.to_vec()
@@ -161,14 +195,14 @@ fn parse_options(args: &[String]) -> Options {
             openloop::RATES_FULL.to_vec()
         },
         clients: CLIENTS.iter().map(|c| c.to_string()).collect(),
-        write_docs: !quick,
+        write_docs: !quick && !cluster,
         from_json: None,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let mut value = || it.next().cloned().unwrap_or_else(|| usage());
         match a.as_str() {
-            "--quick" => {}
+            "--quick" | "--cluster" => {}
             "--current-thread" => o.current_thread = true,
             "--rounds" => o.rounds = value().parse().unwrap_or_else(|_| usage()),
             "--duration" => {
@@ -193,6 +227,20 @@ fn parse_options(args: &[String]) -> Options {
             "--from-json" => o.from_json = Some(PathBuf::from(value())),
             "-h" | "--help" => usage(),
             _ => usage(),
+        }
+    }
+    if o.cluster {
+        if let Some(w) = o
+            .workloads
+            .iter()
+            .find(|w| !matches!(w.kind, Kind::Get | Kind::Set))
+        {
+            eprintln!(
+                "error: --cluster runs GET and SET workloads only ({}), not {}",
+                CLUSTER_WORKLOADS.join(", "),
+                w.id
+            );
+            std::process::exit(2)
         }
     }
     // Warm-up before each measured window: connect, spawn, let the
@@ -224,7 +272,11 @@ fn main() {
                 .unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()))
         }
         None => {
-            let results = measure_all(&options, &args);
+            let results = if options.cluster {
+                measure_cluster(&options, &args)
+            } else {
+                measure_all(&options, &args)
+            };
             // A run that does not write the docs does not replace the raw
             // numbers the docs were made from either (a quick run has its
             // own file already).
@@ -275,22 +327,42 @@ fn chart_runtime(results: &Results) -> (&'static str, &'static str) {
 /// (file, title, workload, redis-benchmark test, size) of each chart.
 pub fn charts(results: &Results) -> Vec<(String, String, &'static str, &'static str, usize)> {
     let (suffix, rt) = chart_runtime(results);
-    [
-        ("get16", "get", 16, "GET 16 B"),
-        ("set1k", "set", 1024, "SET 1 KB"),
-    ]
-    .into_iter()
-    .filter(|(id, ..)| results.workloads.iter().any(|w| w == id))
-    .map(|(id, test, size, title)| {
-        (
-            format!("{}_ops{suffix}.png", id),
-            format!("{title}: ops/s on one connection ({rt})"),
-            id,
-            test,
-            size,
-        )
-    })
-    .collect()
+    let cluster = results.cluster_primaries;
+    let list = if cluster > 0 {
+        [
+            ("get16", "get", 16, "GET 16 B"),
+            ("set16", "set", 16, "SET 16 B"),
+        ]
+    } else {
+        [
+            ("get16", "get", 16, "GET 16 B"),
+            ("set1k", "set", 1024, "SET 1 KB"),
+        ]
+    };
+    list.into_iter()
+        .filter(|(id, ..)| results.workloads.iter().any(|w| w == id))
+        .map(|(id, test, size, title)| {
+            if cluster > 0 {
+                (
+                    format!("cluster_{id}_ops{suffix}.png"),
+                    format!(
+                        "Redis Cluster, {cluster} primaries, {title}: ops/s on one client ({rt})"
+                    ),
+                    id,
+                    test,
+                    size,
+                )
+            } else {
+                (
+                    format!("{}_ops{suffix}.png", id),
+                    format!("{title}: ops/s on one connection ({rt})"),
+                    id,
+                    test,
+                    size,
+                )
+            }
+        })
+        .collect()
 }
 
 /// (file, title) of the open loop's p99-by-rate chart, if it was run.
@@ -327,7 +399,12 @@ fn pair_mixed_with_base<'a>(
 
 pub fn results_path(results: &Results) -> PathBuf {
     let name = format!(
-        "{}{}.json",
+        "{}{}{}.json",
+        if results.cluster_primaries > 0 {
+            "cluster-"
+        } else {
+            ""
+        },
         if results.current_thread {
             "current-thread"
         } else {
@@ -482,7 +559,7 @@ fn measure_all(o: &Options, args: &[String]) -> Results {
             tasks: if open { 0 } else { level },
             duration: o.duration,
             warmup: o.warmup,
-            port,
+            ports: vec![port],
             current_thread: o.current_thread,
             round,
             rate: open.then_some(level as u64),
@@ -491,23 +568,7 @@ fn measure_all(o: &Options, args: &[String]) -> Results {
         let done = i + 1;
         let elapsed = runs_began.elapsed().as_secs_f64();
         let eta = elapsed / done as f64 * (total - done) as f64;
-        let line = match (&result.error, &result.open_loop) {
-            (None, Some(ol)) => format!(
-                "{:>12} ops/s  p50 {:>8.1} µs  p99 {:>9.1} µs  spawn lag p99 {:.1} µs{}",
-                report::thousands(ol.achieved),
-                result.p50_us,
-                result.p99_us,
-                ol.issue_lag_p99_us,
-                if ol.held { "" } else { "  NOT HELD" }
-            ),
-            (None, None) => format!(
-                "{:>12} ops/s  p50 {:>8.1} µs  p99 {:>9.1} µs",
-                report::thousands(result.ops_per_sec),
-                result.p50_us,
-                result.p99_us
-            ),
-            (Some(e), _) => format!("FAILED: {e}"),
-        };
+        let line = result_line(&result);
         eprintln!(
             "[{done:>3}/{total}] {:<8} {:<11} round {}/{} {:<9} {line}   elapsed {}, ETA {}",
             w.id,
@@ -551,7 +612,153 @@ fn measure_all(o: &Options, args: &[String]) -> Results {
             Vec::new()
         },
         clients: o.clients.clone(),
+        cluster_primaries: 0,
         references,
+        runs,
+        wall_secs: began.elapsed().as_secs_f64(),
+    }
+}
+
+/// A run's outcome, for its progress line.
+fn result_line(result: &RunResult) -> String {
+    match (&result.error, &result.open_loop) {
+        (None, Some(ol)) => format!(
+            "{:>12} ops/s  p50 {:>8.1} µs  p99 {:>9.1} µs  spawn lag p99 {:.1} µs{}",
+            report::thousands(ol.achieved),
+            result.p50_us,
+            result.p99_us,
+            ol.issue_lag_p99_us,
+            if ol.held { "" } else { "  NOT HELD" }
+        ),
+        (None, None) => format!(
+            "{:>12} ops/s  p50 {:>8.1} µs  p99 {:>9.1} µs{}",
+            report::thousands(result.ops_per_sec),
+            result.p50_us,
+            result.p99_us,
+            match result.server_error_replies {
+                Some(n) if n > 0 => format!("  {n} error replies (MOVED/ASK…)"),
+                _ => String::new(),
+            }
+        ),
+        (Some(e), _) => format!("FAILED: {e}"),
+    }
+}
+
+/// The cluster run: the same clients against a throwaway Redis Cluster of
+/// [`CLUSTER_PRIMARIES`] primaries, interleaved and rotated as in
+/// [`measure_all`]; no redis-benchmark references.
+fn measure_cluster(o: &Options, args: &[String]) -> Results {
+    let began = Instant::now();
+    let machine = sys::describe();
+    let starting = Instant::now();
+    let mut cluster = RedisCluster::start(CLUSTER_PRIMARIES).unwrap_or_else(|e| {
+        eprintln!("error: {e}");
+        std::process::exit(1)
+    });
+    let ports = cluster.ports.clone();
+    eprintln!(
+        "redis-server {} cluster of {} primaries on 127.0.0.1:{} (cluster_state:ok after {:.1} s); {} workloads x {:?} tasks x {} clients x {} rounds of {:.1} s (+{:.2} s warm-up), {} runtime",
+        machine.redis_server,
+        ports.len(),
+        ports
+            .iter()
+            .map(|p| p.to_string())
+            .collect::<Vec<_>>()
+            .join(","),
+        starting.elapsed().as_secs_f64(),
+        o.workloads.len(),
+        o.tasks,
+        o.clients.len(),
+        o.rounds,
+        o.duration.as_secs_f64(),
+        o.warmup.as_secs_f64(),
+        if o.current_thread { "current-thread" } else { "multi-thread (2 workers)" },
+    );
+
+    let plan: Vec<(&Workload, usize, usize, usize)> = o
+        .workloads
+        .iter()
+        .flat_map(|w| {
+            o.tasks.iter().flat_map(move |&t| {
+                (0..o.rounds).flat_map(move |r| (0..o.clients.len()).map(move |c| (*w, t, r, c)))
+            })
+        })
+        .collect();
+    let total = plan.len();
+    let per_run = o.duration.as_secs_f64() + o.warmup.as_secs_f64() + 0.3;
+    eprintln!(
+        "{total} runs, about {} in all",
+        fmt_duration(total as f64 * per_run)
+    );
+
+    let exe = std::env::current_exe().expect("current_exe");
+    let mut runs = Vec::with_capacity(total);
+    let runs_began = Instant::now();
+    let mut populated = String::new();
+    for (i, &(w, tasks, round, slot)) in plan.iter().enumerate() {
+        if populated != w.id {
+            let per_node = workload::populate_cluster(&mut cluster, w).unwrap_or_else(|e| {
+                eprintln!("error: populating {}: {e}", w.id);
+                std::process::exit(1)
+            });
+            if !per_node.is_empty() {
+                eprintln!(
+                    "      {}: {} keys written, {} on the primaries",
+                    w.id,
+                    report::thousands(per_node.iter().sum::<usize>() as f64),
+                    per_node
+                        .iter()
+                        .map(|&n| report::thousands(n as f64))
+                        .collect::<Vec<_>>()
+                        .join(" / ")
+                );
+            }
+            populated = w.id.to_owned();
+        }
+        let client = &o.clients[(slot + round) % o.clients.len()];
+        let spec = Spec {
+            client: client.clone(),
+            workload: w,
+            tasks,
+            duration: o.duration,
+            warmup: o.warmup,
+            ports: ports.clone(),
+            current_thread: o.current_thread,
+            round,
+            rate: None,
+        };
+        let result = run_child(&exe, &spec);
+        let done = i + 1;
+        let elapsed = runs_began.elapsed().as_secs_f64();
+        let eta = elapsed / done as f64 * (total - done) as f64;
+        eprintln!(
+            "[{done:>3}/{total}] {:<8} {:<11} round {}/{} {:<9} {}   elapsed {}, ETA {}",
+            w.id,
+            format!("tasks={tasks}"),
+            round + 1,
+            o.rounds,
+            client,
+            result_line(&result),
+            fmt_duration(elapsed),
+            fmt_duration(eta)
+        );
+        runs.push(result);
+    }
+    drop(cluster);
+    Results {
+        command: reproduce_command(args),
+        quick: o.quick,
+        current_thread: o.current_thread,
+        rounds: o.rounds,
+        duration_secs: o.duration.as_secs_f64(),
+        warmup_secs: o.warmup.as_secs_f64(),
+        machine,
+        workloads: o.workloads.iter().map(|w| w.id.to_owned()).collect(),
+        tasks: o.tasks.clone(),
+        rates: Vec::new(),
+        clients: o.clients.clone(),
+        cluster_primaries: ports.len(),
+        references: Vec::new(),
         runs,
         wall_secs: began.elapsed().as_secs_f64(),
     }
@@ -578,7 +785,12 @@ fn run_child(exe: &Path, spec: &Spec) -> RunResult {
             "--tasks",
             &spec.tasks.to_string(),
             "--port",
-            &spec.port.to_string(),
+            &spec
+                .ports
+                .iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join(","),
         ])
         .args(["--duration", &spec.duration.as_secs_f64().to_string()])
         .args(["--warmup", &spec.warmup.as_secs_f64().to_string()])
@@ -627,7 +839,7 @@ fn child_main(args: &[String]) {
     let mut client = None;
     let mut workload = None;
     let mut tasks = 1;
-    let mut port = 0;
+    let mut ports = vec![0];
     let mut duration = 1.0;
     let mut warmup = 0.3;
     let mut round = 0;
@@ -640,7 +852,8 @@ fn child_main(args: &[String]) {
             "--client" => client = Some(value()),
             "--workload" => workload = workload::workload(&value()),
             "--tasks" => tasks = value().parse().unwrap_or_else(|_| usage()),
-            "--port" => port = value().parse().unwrap_or_else(|_| usage()),
+            // One port, or every primary's, comma-separated.
+            "--port" => ports = list(&value()),
             "--duration" => duration = value().parse().unwrap_or_else(|_| usage()),
             "--warmup" => warmup = value().parse().unwrap_or_else(|_| usage()),
             "--round" => round = value().parse().unwrap_or_else(|_| usage()),
@@ -649,13 +862,16 @@ fn child_main(args: &[String]) {
             _ => usage(),
         }
     }
+    if ports.is_empty() {
+        usage()
+    }
     let spec = Spec {
         client: client.unwrap_or_else(|| usage()),
         workload: workload.unwrap_or_else(|| usage()),
         tasks,
         duration: Duration::from_secs_f64(duration),
         warmup: Duration::from_secs_f64(warmup),
-        port,
+        ports,
         current_thread,
         round,
         rate,

@@ -308,7 +308,7 @@ pub async fn measure<C: BenchClient>(
     if rate == 0 {
         return Err("an open-loop rate must be above 0".to_owned());
     }
-    let mut raw = Raw::connect(spec.port).map_err(|e| format!("INFO connection: {e}"))?;
+    let mut raw = Raw::connect(spec.port()).map_err(|e| format!("INFO connection: {e}"))?;
     // Besides the client's own: this INFO connection and the parent's.
     let connections = raw
         .info_u64("clients", "connected_clients")?
@@ -446,6 +446,7 @@ pub async fn measure<C: BenchClient>(
         base_rss_mib: base_rss_kib as f64 / 1024.0,
         connections,
         content_checks: shared.content_checks.load(Relaxed),
+        server_error_replies: None,
         error: None,
         open_loop: Some(OpenLoop {
             offered: rate,

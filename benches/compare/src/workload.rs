@@ -10,9 +10,9 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 use crate::alloc;
-use crate::clients::{BenchClient, Fred, RedisRs, Redmux};
+use crate::clients::{BenchClient, Fred, RedisRs, RedisRsCluster, Redmux};
 use crate::openloop::{self, OpenLoop};
-use crate::server::Raw;
+use crate::server::{Raw, RedisCluster};
 use crate::sys;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,6 +119,10 @@ pub fn key_count(size: usize) -> usize {
     }
 }
 
+/// How many distinct keys a cluster run cycles through: enough to spread
+/// over all 16,384 slots, so every primary gets about its share.
+pub const CLUSTER_KEYS: usize = 10_000;
+
 pub fn key_names(prefix: &str, count: usize) -> Vec<String> {
     (0..count).map(|i| format!("{prefix}:{i}")).collect()
 }
@@ -197,6 +201,27 @@ pub fn populate(raw: &mut Raw, w: &Workload) -> Result<(), String> {
     }
 }
 
+/// Writes the keys a GET workload reads on a cluster, each on the primary
+/// of its slot (done once per workload by the parent). Returns how many
+/// keys each primary got.
+pub fn populate_cluster(cluster: &mut RedisCluster, w: &Workload) -> Result<Vec<usize>, String> {
+    match w.kind {
+        Kind::Get => {
+            let cmds: Vec<Vec<Vec<u8>>> = key_names(&prefix(w), CLUSTER_KEYS)
+                .into_iter()
+                .enumerate()
+                .map(|(i, k)| vec![b"SET".to_vec(), k.into_bytes(), value_for(i, w.size)])
+                .collect();
+            cluster.pipeline_by_key(&cmds)
+        }
+        Kind::Set => Ok(Vec::new()),
+        Kind::Hol | Kind::MixedDb | Kind::OpenLoop => Err(format!(
+            "the {} workload is not part of the cluster run",
+            w.id
+        )),
+    }
+}
+
 /// What one run reports (one line of JSON from the child).
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct RunResult {
@@ -234,6 +259,12 @@ pub struct RunResult {
     pub connections: u64,
     /// Replies whose whole content was compared.
     pub content_checks: u64,
+    /// Cluster runs only: error replies the servers sent (summed over the
+    /// primaries; `MOVED` and `ASK` redirects count here) from just before
+    /// the tasks started to the end of the measured window. 0 when every
+    /// command went straight to the right primary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_error_replies: Option<u64>,
     pub error: Option<String>,
     /// The open-loop workload only (`tasks` is then 0). Absent from the
     /// JSON of closed-loop runs and of results saved before it existed.
@@ -247,7 +278,8 @@ pub struct Spec {
     pub tasks: usize,
     pub duration: Duration,
     pub warmup: Duration,
-    pub port: u16,
+    /// The server's port, or every primary's for a cluster run.
+    pub ports: Vec<u16>,
     pub current_thread: bool,
     pub round: usize,
     /// Offered requests/s: the open-loop workload only.
@@ -260,6 +292,25 @@ impl Spec {
             "current-thread"
         } else {
             "multi-thread (2 workers)"
+        }
+    }
+
+    /// The (first) server's port.
+    pub fn port(&self) -> u16 {
+        self.ports[0]
+    }
+
+    /// Whether the run targets a cluster (several primaries).
+    pub fn cluster(&self) -> bool {
+        self.ports.len() > 1
+    }
+
+    /// How many distinct keys the run cycles through.
+    pub fn key_count(&self) -> usize {
+        if self.cluster() {
+            CLUSTER_KEYS
+        } else {
+            key_count(self.workload.size)
         }
     }
 }
@@ -278,11 +329,17 @@ pub fn run_single(spec: &Spec) -> RunResult {
     }
     .expect("tokio runtime");
     let outcome = rt.block_on(async {
-        match spec.client.as_str() {
-            "redmux" => measure_any(Redmux::connect(spec.port).await?, spec).await,
-            "redis-rs" => measure_any(RedisRs::connect(spec.port).await?, spec).await,
-            "fred" => measure_any(Fred::connect(spec.port).await?, spec).await,
-            other => Err(format!("unknown client {other}")),
+        // The same three clients on a cluster: redmux detects it by
+        // itself, fred gets a clustered config, redis-rs needs its cluster
+        // connection type (src/clients.rs).
+        match (spec.client.as_str(), spec.cluster()) {
+            ("redmux", _) => measure_any(Redmux::connect(&spec.ports).await?, spec).await,
+            ("redis-rs", false) => measure_any(RedisRs::connect(spec.port()).await?, spec).await,
+            ("redis-rs", true) => {
+                measure_any(RedisRsCluster::connect(&spec.ports).await?, spec).await
+            }
+            ("fred", _) => measure_any(Fred::connect(&spec.ports).await?, spec).await,
+            (other, _) => Err(format!("unknown client {other}")),
         }
     });
     rt.shutdown_timeout(Duration::from_secs(5));
@@ -350,10 +407,18 @@ struct Snap {
     cpu_us: u64,
     server_cmds: u64,
     server_reads: u64,
+    server_errors: u64,
     writes: Option<(u64, u64)>,
 }
 
 pub(crate) fn snap_server(raw: &mut Raw) -> Result<(u64, u64), String> {
+    let (cmds, reads, _) = snap_server_errors(raw)?;
+    Ok((cmds, reads))
+}
+
+/// (total_commands_processed, total_reads_processed, total_error_replies)
+/// from INFO stats.
+fn snap_server_errors(raw: &mut Raw) -> Result<(u64, u64, u64), String> {
     let info = raw.info("stats")?;
     let get = |k: &str| {
         info.get(k)
@@ -363,20 +428,38 @@ pub(crate) fn snap_server(raw: &mut Raw) -> Result<(u64, u64), String> {
     Ok((
         get("total_commands_processed")?,
         get("total_reads_processed")?,
+        get("total_error_replies")?,
     ))
+}
+
+/// [`snap_server_errors`] summed over every server of the run.
+fn snap_servers(raws: &mut [Raw]) -> Result<(u64, u64, u64), String> {
+    raws.iter_mut().try_fold((0, 0, 0), |acc, raw| {
+        let (c, r, e) = snap_server_errors(raw)?;
+        Ok((acc.0 + c, acc.1 + r, acc.2 + e))
+    })
 }
 
 async fn measure<C: BenchClient>(client: C, spec: &Spec) -> Result<RunResult, String> {
     let w = spec.workload;
-    let mut raw = Raw::connect(spec.port).map_err(|e| format!("INFO connection: {e}"))?;
-    // Besides the client's own: this INFO connection and the parent's
-    // set-up connection, which stays open for the whole benchmark.
-    let connections = raw
-        .info_u64("clients", "connected_clients")?
-        .saturating_sub(2);
+    // One INFO connection per server (per primary of a cluster).
+    let mut raws = spec
+        .ports
+        .iter()
+        .map(|&p| Raw::connect(p).map_err(|e| format!("INFO connection to port {p}: {e}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    // Besides the client's own, each server has this INFO connection and
+    // the parent's set-up connection, which stays open for the whole
+    // benchmark.
+    let mut connected = 0;
+    for raw in &mut raws {
+        connected += raw.info_u64("clients", "connected_clients")?;
+    }
+    let connections = connected.saturating_sub(2 * raws.len() as u64);
+    let errors_before = snap_servers(&mut raws)?.2;
     let base_rss_kib = sys::proc_status_kib("VmRSS");
 
-    let keys: Arc<Vec<String>> = Arc::new(key_names(&prefix(w), key_count(w.size)));
+    let keys: Arc<Vec<String>> = Arc::new(key_names(&prefix(w), spec.key_count()));
     let large_keys: Arc<Vec<String>> = Arc::new(key_names(HOL_LARGE_PREFIX, key_count(HOL_LARGE)));
     // SET writes the pattern of key #0 everywhere, so any key can be checked after.
     let set_value = Bytes::from(value_for(0, w.size));
@@ -481,10 +564,10 @@ async fn measure<C: BenchClient>(client: C, spec: &Spec) -> Result<RunResult, St
     }
 
     let total_ops = |s: &Shared| s.ops.iter().map(|o| o.0.load(Relaxed)).sum::<u64>();
-    let snap = |raw: &mut Raw, before: bool| -> Result<Snap, String> {
-        // The INFO round trip stays outside the window on both ends.
+    let snap = |raws: &mut [Raw], before: bool| -> Result<Snap, String> {
+        // The INFO round trips stay outside the window on both ends.
         let server = if before {
-            Some(snap_server(raw)?)
+            Some(snap_servers(raws)?)
         } else {
             None
         };
@@ -495,25 +578,27 @@ async fn measure<C: BenchClient>(client: C, spec: &Spec) -> Result<RunResult, St
             cpu_us: sys::cpu_time_us(),
             server_cmds: 0,
             server_reads: 0,
+            server_errors: 0,
             writes: client.write_stats(),
         };
-        let (server_cmds, server_reads) = match server {
+        let (server_cmds, server_reads, server_errors) = match server {
             Some(v) => v,
-            None => snap_server(raw)?,
+            None => snap_servers(raws)?,
         };
         Ok(Snap {
             server_cmds,
             server_reads,
+            server_errors,
             ..s
         })
     };
 
     tokio::time::sleep(spec.warmup).await;
-    let start = snap(&mut raw, true)?;
+    let start = snap(&mut raws, true)?;
     shared.measuring.store(true, Relaxed);
     tokio::time::sleep(spec.duration).await;
     shared.measuring.store(false, Relaxed);
-    let end = snap(&mut raw, false)?;
+    let end = snap(&mut raws, false)?;
     shared.stop.store(true, Relaxed);
 
     let mut clients = Vec::with_capacity(handles.len());
@@ -549,14 +634,15 @@ async fn measure<C: BenchClient>(client: C, spec: &Spec) -> Result<RunResult, St
         return Err("no operation completed in the measured window".to_owned());
     }
     let secs = (end.at - start.at).as_secs_f64();
+    let nodes = raws.len() as u64;
     let server_cmds = end
         .server_cmds
         .saturating_sub(start.server_cmds)
-        .saturating_sub(1); // our INFO
+        .saturating_sub(nodes); // our INFOs
     let server_reads = end
         .server_reads
         .saturating_sub(start.server_reads)
-        .saturating_sub(1);
+        .saturating_sub(nodes);
     let server_cmds_per_op = server_cmds as f64 / ops as f64;
     // Up to `tasks` commands are in flight at each end of the window, so
     // the two counts may differ by that much; past it the client counted
@@ -598,6 +684,9 @@ async fn measure<C: BenchClient>(client: C, spec: &Spec) -> Result<RunResult, St
         base_rss_mib: base_rss_kib as f64 / 1024.0,
         connections,
         content_checks: shared.content_checks.load(Relaxed),
+        server_error_replies: spec
+            .cluster()
+            .then(|| end.server_errors.saturating_sub(errors_before)),
         error: None,
         open_loop: None,
     };
