@@ -378,6 +378,16 @@ impl Error {
         }))
     }
 
+    /// A connect failure for something other than one endpoint (the
+    /// sentinels of a service).
+    pub(crate) fn connect_to(what: impl Into<String>, reason: impl Into<String>) -> Error {
+        Error(Box::new(Repr::Connect {
+            endpoint: what.into(),
+            reason: reason.into(),
+            source: None,
+        }))
+    }
+
     pub(crate) fn auth(command: &str, message: impl Into<String>) -> Error {
         Error(Box::new(Repr::Auth {
             command: command.to_owned(),

@@ -70,6 +70,16 @@ pub enum ConnectionEvent {
         /// Commands awaiting replies at that moment.
         awaiting: usize,
     },
+    /// The primary moved (a Sentinel failover, or a cluster slot range
+    /// whose primary changed); the client now sends there.
+    PrimaryChanged {
+        /// The new primary's address.
+        endpoint: String,
+        /// The old primary's address.
+        from: String,
+        /// What said so.
+        reason: String,
+    },
 }
 
 impl ConnectionEvent {
@@ -81,7 +91,8 @@ impl ConnectionEvent {
             | ConnectionEvent::Failed { endpoint, .. }
             | ConnectionEvent::Restored { endpoint, .. }
             | ConnectionEvent::ProtocolError { endpoint, .. }
-            | ConnectionEvent::Stalled { endpoint, .. } => endpoint,
+            | ConnectionEvent::Stalled { endpoint, .. }
+            | ConnectionEvent::PrimaryChanged { endpoint, .. } => endpoint,
         }
     }
 
@@ -112,6 +123,13 @@ impl ConnectionEvent {
             } => {
                 let silent_ms = silent_for.as_millis() as u64;
                 tracing::warn!(target: "redmux", %endpoint, silent_ms, awaiting, "connection stalled; reconnecting")
+            }
+            ConnectionEvent::PrimaryChanged {
+                endpoint,
+                from,
+                reason,
+            } => {
+                tracing::warn!(target: "redmux", %endpoint, %from, %reason, "primary changed")
             }
         }
     }

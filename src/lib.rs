@@ -85,6 +85,8 @@ pub mod queue;
 pub mod resp;
 mod router;
 mod script;
+mod sentinel;
+mod standalone;
 mod stats;
 pub mod table;
 mod transaction;

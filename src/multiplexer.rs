@@ -105,7 +105,7 @@ impl Multiplexer {
         let config = config.into_config()?;
         let shared_config = Arc::new(config.clone());
         let router = Router::open(shared_config.clone()).await?;
-        let endpoint = router.endpoint().clone();
+        let endpoint = router.endpoint();
         let pubsub = Arc::new(crate::pubsub::Core::new(
             shared_config.clone(),
             endpoint.clone(),
@@ -252,7 +252,7 @@ impl Multiplexer {
 impl fmt::Debug for Multiplexer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Multiplexer")
-            .field("endpoint", self.inner.router.endpoint())
+            .field("endpoint", &self.inner.router.endpoint())
             .field("config", &self.inner.config)
             .finish()
     }

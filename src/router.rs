@@ -7,25 +7,27 @@
 //! connection receives only the [`Request`] itself (see
 //! `connection::request`).
 //!
-//! Two modes, chosen at connect: **standalone** (one endpoint, the first
-//! configured; every request goes to it whatever its replica preference;
-//! its connection has no hand-back sink, so a redirect reaches the caller
-//! as a server error) and **cluster** (the server answered `CLUSTER
+//! Two modes, chosen at connect: **standalone** (the first configured
+//! endpoint is the primary, any others its replicas; or, with
+//! `serviceName=`, the endpoints are sentinels that say where the primary
+//! and replicas are: see `crate::standalone`; a redirect reaches the
+//! caller as a server error) and **cluster** (the server answered `CLUSTER
 //! SHARDS`: see `crate::cluster`, which routes by slot and follows
 //! redirects). Detection asks the first connection once it is up; with
 //! `abortConnect=false` and no server reachable at connect, the mode is
-//! standalone.
+//! standalone. Sentinel mode is never a cluster.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cluster::{self, ClusterRouter};
-use crate::cmd::{CommandFlags, ReplicaPreference};
+use crate::cmd::CommandFlags;
 use crate::config::{Config, ConfigError, Endpoint};
 use crate::connection::request::Request;
 use crate::connection::ConnectionHandle;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::events::{EventSink, Events};
+use crate::standalone::Standalone;
 use crate::stats::Stats;
 
 pub(crate) struct Router {
@@ -34,8 +36,7 @@ pub(crate) struct Router {
 }
 
 enum Mode {
-    /// The first configured endpoint's connection.
-    Standalone(ConnectionHandle),
+    Standalone(Standalone),
     Cluster(ClusterRouter),
 }
 
@@ -50,6 +51,13 @@ impl Router {
             .into());
         };
         let events = Arc::new(EventSink::new());
+        if config.service_name.is_some() {
+            let standalone = Standalone::with_sentinels(config, events.clone()).await?;
+            return Ok(Router {
+                mode: Mode::Standalone(standalone),
+                events,
+            });
+        }
         let primary =
             ConnectionHandle::open(endpoint, config.clone(), events.clone(), None).await?;
         if primary.stats().connected {
@@ -65,7 +73,7 @@ impl Router {
             }
         }
         Ok(Router {
-            mode: Mode::Standalone(primary),
+            mode: Mode::Standalone(Standalone::new(primary, config, events.clone())),
             events,
         })
     }
@@ -73,7 +81,7 @@ impl Router {
     /// Sends a request to the connection its flags allow.
     pub(crate) fn route(&self, flags: CommandFlags, req: Request) -> Result<()> {
         match &self.mode {
-            Mode::Standalone(primary) => Self::pick(primary, flags.replica_preference()).send(req),
+            Mode::Standalone(standalone) => standalone.route(flags.replica_preference(), req),
             Mode::Cluster(cluster) => cluster.route(flags, req),
         }
     }
@@ -85,18 +93,6 @@ impl Router {
         match &self.mode {
             Mode::Standalone(_) => Ok(()),
             Mode::Cluster(_) => cluster::one_slot(parts).map(|_| ()),
-        }
-    }
-
-    fn pick(primary: &ConnectionHandle, preference: ReplicaPreference) -> &ConnectionHandle {
-        match preference {
-            // One endpoint and no replicas configured: it serves every
-            // preference, as it did before replica routing (a replica
-            // demanded where none exists is not refused yet).
-            ReplicaPreference::PreferMaster
-            | ReplicaPreference::DemandMaster
-            | ReplicaPreference::PreferReplica
-            | ReplicaPreference::DemandReplica => primary,
         }
     }
 
@@ -120,7 +116,7 @@ impl Router {
     /// Each connection's counters, by endpoint.
     pub(crate) fn stats_by_endpoint(&self) -> Vec<(Endpoint, Stats)> {
         match &self.mode {
-            Mode::Standalone(primary) => vec![(primary.endpoint().clone(), primary.stats())],
+            Mode::Standalone(standalone) => standalone.stats_by_endpoint(),
             Mode::Cluster(cluster) => cluster.stats_by_endpoint(),
         }
     }
@@ -135,9 +131,10 @@ impl Router {
         self.events.subscribe()
     }
 
-    pub(crate) fn endpoint(&self) -> &Endpoint {
+    /// The primary's address (a cluster's first seed).
+    pub(crate) fn endpoint(&self) -> Endpoint {
         match &self.mode {
-            Mode::Standalone(primary) => primary.endpoint(),
+            Mode::Standalone(standalone) => standalone.endpoint(),
             Mode::Cluster(cluster) => cluster.endpoint(),
         }
     }
@@ -145,8 +142,23 @@ impl Router {
     /// Closes every connection (see `Multiplexer::close_within`).
     pub(crate) async fn close(&self, grace: Duration) {
         match &self.mode {
-            Mode::Standalone(primary) => primary.close(grace).await,
+            Mode::Standalone(standalone) => standalone.close(grace).await,
             Mode::Cluster(cluster) => cluster.close(grace).await,
         }
     }
+}
+
+/// Whether a command may write (anything the command table does not call
+/// read-only): such a command never goes to a replica.
+pub(crate) fn writes(name: &str) -> bool {
+    crate::table::lookup(name)
+        .is_none_or(|info| !info.flags().contains(crate::table::Flags::READONLY))
+}
+
+/// The error for a write sent with `DEMAND_REPLICA`.
+pub(crate) fn replica_write_refused(name: &str) -> Error {
+    Error::refused(format!(
+        "{name} with DEMAND_REPLICA: it is not a read-only command and replicas refuse \
+         writes; send it without a replica preference"
+    ))
 }

@@ -28,9 +28,10 @@
 //! (`fanout`); other keyless commands go to one primary. Reads with a
 //! replica preference go to the slot's replicas over READONLY connections.
 //!
-//! What is not built yet (issue 11 continues): batches split per node, a
-//! cluster-wide SCAN, Sentinel, SSUBSCRIBE routed per shard, the cluster
-//! benchmark.
+//! Batches whose keys span slots go as one group per slot (`batch`).
+//!
+//! What is not built yet (issue 11 continues): a cluster-wide SCAN,
+//! SSUBSCRIBE routed per shard, a backlog while a slot has no owner.
 
 mod batch;
 mod fanout;
@@ -49,9 +50,8 @@ use std::time::Duration;
 
 use crate::cmd::{Cmd, CommandFlags, ReplicaPreference};
 use crate::config::{Config, Endpoint};
-use crate::connection::reply;
 use crate::connection::request::{
-    command_end, Answer, HandBack, Redirect, Request, ReturnReason, Returned,
+    command_end, HandBack, Redirect, Request, ReturnReason, Returned,
 };
 use crate::connection::{ConnectionHandle, Role};
 use crate::error::{Error, Result};
@@ -327,8 +327,8 @@ impl ClusterRouter {
     }
 
     /// The first seed (for messages and the subscriber connection).
-    pub(crate) fn endpoint(&self) -> &Endpoint {
-        &self.state.seeds[0]
+    pub(crate) fn endpoint(&self) -> Endpoint {
+        self.state.seeds[0].clone()
     }
 
     pub(crate) async fn close(&self, grace: Duration) {
@@ -391,14 +391,9 @@ impl State {
         preference: ReplicaPreference,
     ) -> Result<()> {
         let name = req.name();
-        let writes = crate::table::lookup(&name)
-            .is_none_or(|info| !info.flags().contains(crate::table::Flags::READONLY));
-        if writes {
+        if crate::router::writes(&name) {
             if preference == ReplicaPreference::DemandReplica {
-                return Err(Error::refused(format!(
-                    "{name} with DEMAND_REPLICA: it is not a read-only command and replicas \
-                     refuse writes; send it without a replica preference"
-                )));
+                return Err(crate::router::replica_write_refused(&name));
             }
             return self.send_to_slot(slot, req);
         }
@@ -615,12 +610,9 @@ impl State {
         for node in candidates {
             let conn = self.node(&node);
             for sub in ["SHARDS", "SLOTS"] {
-                let reply = ask(
-                    &conn,
-                    Cmd::new("CLUSTER").arg(sub),
-                    self.config.command_timeout(),
-                )
-                .await;
+                let reply = conn
+                    .ask(Cmd::new("CLUSTER").arg(sub), self.config.command_timeout())
+                    .await;
                 let parsed = match reply {
                     Ok(Value::Error(_)) | Err(_) => continue,
                     Ok(value) if sub == "SHARDS" => topology::parse_shards(value),
@@ -643,7 +635,7 @@ impl State {
 /// the right to ask) answers with an error: `None`, standalone.
 pub(crate) async fn detect(conn: &ConnectionHandle, timeout: Duration) -> Option<Vec<Shard>> {
     for sub in ["SHARDS", "SLOTS"] {
-        match ask(conn, Cmd::new("CLUSTER").arg(sub), timeout).await {
+        match conn.ask(Cmd::new("CLUSTER").arg(sub), timeout).await {
             Ok(Value::Error(text)) => {
                 let text = String::from_utf8_lossy(&text).to_ascii_lowercase();
                 if text.contains("unknown subcommand") || text.contains("unknown command") {
@@ -668,20 +660,6 @@ pub(crate) async fn detect(conn: &ConnectionHandle, timeout: Duration) -> Option
         }
     }
     None
-}
-
-/// Sends one command over a node's multiplexed connection and waits for
-/// its reply.
-async fn ask(conn: &ConnectionHandle, cmd: Cmd, timeout: Duration) -> Result<Value> {
-    let (slot, receiver) = reply::channel();
-    let (bytes, _) = cmd.into_encoded();
-    conn.send(Request::single(bytes, 0, Some(slot), timeout))?;
-    match receiver.await {
-        Ok(Ok(Answer::One(value))) => Ok(value),
-        Ok(Ok(Answer::Group(values))) => Ok(Value::Array(values)),
-        Ok(Err(e)) => Err(e),
-        Err(_) => Err(Error::closed("CLUSTER")),
-    }
 }
 
 /// How soon the topology is read again while a primary is unreachable:

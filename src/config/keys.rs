@@ -99,10 +99,13 @@ pub(super) enum Key {
     SubscriptionOverflow,
     MaxDedicated,
     ConfigCheck,
+    ServiceName,
+    SentinelUser,
+    SentinelPassword,
 }
 
 /// Supported keys, canonical spelling, in the order listed in messages.
-pub(super) const SUPPORTED_KEYS: [(&str, Key); 28] = [
+pub(super) const SUPPORTED_KEYS: [(&str, Key); 31] = [
     ("abortConnect", Key::AbortConnect),
     ("allowAdmin", Key::AllowAdmin),
     ("asyncTimeout", Key::AsyncTimeout),
@@ -119,6 +122,9 @@ pub(super) const SUPPORTED_KEYS: [(&str, Key); 28] = [
     ("name", Key::Name),
     ("password", Key::Password),
     ("protocol", Key::Protocol),
+    ("sentinelPassword", Key::SentinelPassword),
+    ("sentinelUser", Key::SentinelUser),
+    ("serviceName", Key::ServiceName),
     ("setlib", Key::SetLib),
     ("ssl", Key::Ssl),
     ("sslCaCert", Key::SslCaCert),
@@ -134,7 +140,7 @@ pub(super) const SUPPORTED_KEYS: [(&str, Key); 28] = [
 ];
 
 /// SE.Redis keys redmux recognises but does not implement yet, with a hint.
-const NOT_YET_SUPPORTED_KEYS: [(&str, &str); 12] = [
+const NOT_YET_SUPPORTED_KEYS: [(&str, &str); 9] = [
     (
         "sslProtocols",
         "choosing TLS versions is not supported yet; TLS 1.2 and 1.3 are offered",
@@ -143,9 +149,6 @@ const NOT_YET_SUPPORTED_KEYS: [(&str, &str); 12] = [
         "checkCertificateRevocation",
         "certificate revocation checks are not supported yet",
     ),
-    ("serviceName", "Sentinel is not supported yet"),
-    ("sentinelUser", "Sentinel is not supported yet"),
-    ("sentinelPassword", "Sentinel is not supported yet"),
     ("tiebreaker", "topology options are not supported yet"),
     ("configChannel", "topology options are not supported yet"),
     ("proxy", "proxies are not supported yet"),
@@ -343,6 +346,9 @@ pub(super) fn apply_option(
         }
         Key::Name => config.client_name = non_empty(value),
         Key::User => config.user = non_empty(value),
+        Key::ServiceName => config.service_name = non_empty(value),
+        Key::SentinelUser => config.sentinel_user = non_empty(value),
+        Key::SentinelPassword => config.sentinel_password = non_empty(value).map(Password),
         Key::Password => config.password = non_empty(value).map(Password),
         Key::Ssl => draft.ssl = parse_bool(name, value, echo)?,
         Key::SslHost => draft.tls_option(name).server_name = non_empty(value),
@@ -550,7 +556,6 @@ mod tests {
     #[test]
     fn not_yet_supported_se_redis_keys_are_errors_naming_the_key() {
         for key in [
-            "serviceName",
             "tiebreaker",
             "proxy",
             "version",
@@ -560,8 +565,6 @@ mod tests {
             "configChannel",
             "highIntegrity",
             "tunnel",
-            "sentinelUser",
-            "sentinelPassword",
         ] {
             let e = parse_err(&format!("h,{}=x", key.to_ascii_uppercase()));
             assert_eq!(e.key.as_deref(), Some(key));

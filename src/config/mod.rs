@@ -191,6 +191,15 @@ pub struct Config {
     /// default 8. A lease past it waits for one to be returned, up to
     /// `connectTimeout`. 0 turns dedicated connections off.
     pub max_dedicated: u32,
+    /// The Sentinel service whose primary to use (key `serviceName`):
+    /// with it, the endpoints are sentinels, which are asked where the
+    /// primary (and its replicas) are, at connect and before every
+    /// reconnect. Default `None`: the endpoints are Redis servers.
+    pub service_name: Option<String>,
+    /// ACL user for the sentinels (key `sentinelUser`); default `None`.
+    pub sentinel_user: Option<String>,
+    /// Password for the sentinels (key `sentinelPassword`); default `None`.
+    pub sentinel_password: Option<Password>,
 }
 
 /// What a subscription whose buffer is full does with a new message
@@ -311,6 +320,9 @@ impl Default for Config {
             subscription_buffer: 1024,
             subscription_overflow: Overflow::DropOldest,
             max_dedicated: 8,
+            service_name: None,
+            sentinel_user: None,
+            sentinel_password: None,
             config_check: Duration::from_secs(60),
         }
     }
@@ -484,6 +496,15 @@ impl Config {
         if self.max_dedicated != d.max_dedicated {
             parts.push(format!("maxDedicated={}", self.max_dedicated));
         }
+        if let Some(service) = &self.service_name {
+            parts.push(format!("serviceName={service}"));
+        }
+        if let Some(user) = &self.sentinel_user {
+            parts.push(format!("sentinelUser={user}"));
+        }
+        if let Some(password) = &self.sentinel_password {
+            parts.push(format!("sentinelPassword={password}"));
+        }
         if let Some(tls) = &self.tls {
             parts.push("ssl=true".to_owned());
             if let Some(name) = &tls.server_name {
@@ -544,6 +565,9 @@ impl fmt::Debug for Config {
             .field("subscription_buffer", &self.subscription_buffer)
             .field("subscription_overflow", &self.subscription_overflow)
             .field("max_dedicated", &self.max_dedicated)
+            .field("service_name", &self.service_name)
+            .field("sentinel_user", &self.sentinel_user)
+            .field("sentinel_password", &self.sentinel_password)
             .field("config_check", &self.config_check)
             .finish()
     }
@@ -701,7 +725,7 @@ mod tests {
             "h,password=hun,ter2=x",
             "h,password=hun,ter2:1:2",
             "h,password=x,abortConnect=hunter2",
-            "h,sentinelPassword=hunter2",
+            "h,sentinelPassword=hunter2,abortConnect=hunter2",
             "h,password=x,h2,ter2:y",
             "h,password=hun,ter2,name=x",
         ];
@@ -756,6 +780,8 @@ mod tests {
             allow_admin: true,
             protocol: Protocol::Resp3,
             set_lib: false,
+            service_name: Some("mymaster".into()),
+            sentinel_user: Some("watcher".into()),
             ..Config::default()
         };
         let text = c.to_config_string();

@@ -54,6 +54,10 @@ pub(crate) enum Message {
         grace: Duration,
         done: oneshot::Sender<()>,
     },
+    /// Drop the connection and connect again (see `ConnectionHandle::reconnect`).
+    Reconnect {
+        reason: String,
+    },
 }
 
 struct Closing {
@@ -120,7 +124,7 @@ impl Driver {
     }
 
     fn endpoint(&self) -> String {
-        self.shared.endpoint.to_string()
+        self.shared.endpoint().to_string()
     }
 
     // ----- accepting requests -------------------------------------------
@@ -137,6 +141,11 @@ impl Driver {
                 }
                 Poll::Ready(Some(Message::Close { grace, done })) => {
                     self.begin_close(grace, Some(done))
+                }
+                Poll::Ready(Some(Message::Reconnect { reason })) => {
+                    if self.link.is_up() && self.closing.is_none() {
+                        self.connection_lost(reason);
+                    }
                 }
                 Poll::Ready(None) => {
                     self.channel_closed = true;
@@ -399,6 +408,7 @@ impl Driver {
                         closing.waiters.push(done);
                     }
                 }
+                Message::Reconnect { .. } => {}
             }
         }
         self.pipeline.finish(hand_back);

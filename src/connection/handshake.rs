@@ -56,6 +56,13 @@ pub(crate) enum Role {
     /// A multiplexed connection to a cluster replica that serves reads:
     /// `READONLY` is sent in the handshake.
     Replica,
+    /// A multiplexed connection to a replica of a standalone primary
+    /// (listed in the configuration, or found by Sentinel): it serves
+    /// reads as it is, no `READONLY` (a cluster-only command).
+    StandaloneReplica,
+    /// A connection to a Sentinel: no `SELECT`, no `CONFIG GET` (a
+    /// sentinel has neither).
+    Sentinel,
 }
 
 /// What a failed step of the handshake means.
@@ -210,7 +217,7 @@ fn handshake_commands(config: &Config, role: Role) -> Vec<(Step, Cmd)> {
     if config.protocol == Protocol::Resp3 {
         steps.push((Step::Required, Cmd::new("HELLO").arg(3)));
     }
-    if config.default_database != 0 && role != Role::Subscriber {
+    if config.default_database != 0 && !matches!(role, Role::Subscriber | Role::Sentinel) {
         steps.push((
             Step::Configured,
             Cmd::new("SELECT").arg(config.default_database),
@@ -238,7 +245,7 @@ fn handshake_commands(config: &Config, role: Role) -> Vec<(Step, Cmd)> {
                 .arg(env!("CARGO_PKG_VERSION")),
         ));
     }
-    if role != Role::Subscriber {
+    if !matches!(role, Role::Subscriber | Role::Sentinel) {
         steps.push((
             Step::Databases,
             Cmd::new("CONFIG").arg("GET").arg("databases"),

@@ -104,7 +104,7 @@ impl Lifecycle {
     }
 
     fn endpoint(&self) -> String {
-        self.shared.endpoint.to_string()
+        self.shared.endpoint().to_string()
     }
 
     /// Drives `Connecting` and `Waiting`; `closing` stops new attempts.

@@ -47,7 +47,16 @@ pub(crate) use transport::Stream;
 use crate::config::{Config, Endpoint};
 use crate::error::{Error, Result};
 use crate::events::EventSink;
+use crate::resp::Value;
 use crate::stats::Stats;
+
+/// Finds the address to dial before each connect (see
+/// [`ConnectionHandle::open_resolved`]).
+pub(crate) type Resolve = Arc<
+    dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Endpoint>> + Send>>
+        + Send
+        + Sync,
+>;
 
 /// The caller's side of one connection: cheap to share, lock-free to use.
 pub(crate) struct ConnectionHandle {
@@ -112,6 +121,46 @@ impl ConnectionHandle {
         ConnectionHandle::spawn(shared, config, connect, None, hand_back)
     }
 
+    /// A connection whose address is asked anew before every connect
+    /// (Sentinel): `resolve` names the server, then the handshake runs as
+    /// for any connection. `abortConnect` applies as in
+    /// [`open`](Self::open); `label` names the connection until the first
+    /// address is known.
+    pub(crate) async fn open_resolved(
+        label: Endpoint,
+        resolve: Resolve,
+        config: Arc<Config>,
+        events: Arc<EventSink>,
+    ) -> Result<ConnectionHandle> {
+        let shared = Arc::new(Shared::new(label, events));
+        let connect: Connect = {
+            let weak = Arc::downgrade(&shared);
+            let config = config.clone();
+            Arc::new(move || {
+                let (weak, config, resolve) = (weak.clone(), config.clone(), resolve.clone());
+                Box::pin(async move {
+                    let endpoint = resolve().await?;
+                    if let Some(shared) = weak.upgrade() {
+                        shared.set_endpoint(endpoint.clone());
+                    }
+                    handshake::connect(endpoint, config, Role::Multiplexed).await
+                })
+            })
+        };
+        let established = if config.abort_connect {
+            Some(first_connection(&connect, &config).await?)
+        } else {
+            None
+        };
+        Ok(ConnectionHandle::spawn(
+            shared,
+            config,
+            connect,
+            established,
+            None,
+        ))
+    }
+
     /// Starts a driver over `connect` (a transport in production, an
     /// in-memory pipe in tests).
     fn spawn(
@@ -140,7 +189,7 @@ impl ConnectionHandle {
         }
         self.tx.send(Message::Request(req)).map_err(|e| match e.0 {
             Message::Request(req) => Error::closed(&req.name()),
-            Message::Close { .. } => Error::closed("?"),
+            _ => Error::closed("?"),
         })
     }
 
@@ -157,8 +206,33 @@ impl ConnectionHandle {
         self.shared.stats.snapshot(self.shared.is_connected())
     }
 
-    pub(crate) fn endpoint(&self) -> &Endpoint {
-        &self.shared.endpoint
+    /// The server it talks to (for a Sentinel-resolved connection, the
+    /// address its last connect dialled).
+    pub(crate) fn endpoint(&self) -> Endpoint {
+        self.shared.endpoint()
+    }
+
+    /// Drops the current connection as if it had been lost (commands
+    /// written and unanswered fail as "may have run"; waiting ones stay in
+    /// the backlog) and connects again: Sentinel saw the primary move
+    /// while the old one is still up (and now a replica).
+    pub(crate) fn reconnect(&self, reason: String) {
+        let _ = self.tx.send(Message::Reconnect { reason });
+    }
+
+    /// Sends one command and waits for its reply (topology questions,
+    /// off the hot path).
+    pub(crate) async fn ask(&self, cmd: crate::cmd::Cmd, timeout: Duration) -> Result<Value> {
+        let (slot, receiver) = reply::channel();
+        let (bytes, _) = cmd.into_encoded();
+        let name = request::command_name(&bytes);
+        self.send(Request::single(bytes, 0, Some(slot), timeout))?;
+        match receiver.await {
+            Ok(Ok(request::Answer::One(value))) => Ok(value),
+            Ok(Ok(request::Answer::Group(values))) => Ok(Value::Array(values)),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(Error::closed(&name)),
+        }
     }
 }
 

@@ -550,3 +550,173 @@ impl RedisCluster {
         }
     }
 }
+
+/// A primary, one replica and three sentinels watching them as service
+/// `svc` (quorum 2, down after 1 s). The sentinels run as
+/// `redis-server <conf> --sentinel`, each with its own writable config
+/// file (sentinels rewrite it); ready once every sentinel knows the
+/// replica and the other two sentinels. Killed on drop.
+pub struct RedisSentinels {
+    pub primary: RedisServer,
+    pub replica: RedisServer,
+    pub sentinels: Vec<Sentinel>,
+}
+
+/// One sentinel process.
+pub struct Sentinel {
+    child: Option<Child>,
+    pub port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Sentinel {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Sentinel {
+    fn start(primary_port: u16) -> Sentinel {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let port = free_port();
+        let conf = dir.path().join("sentinel.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "port {port}\nbind 127.0.0.1\ndir {dir}\n\
+                 sentinel monitor svc 127.0.0.1 {primary_port} 2\n\
+                 sentinel down-after-milliseconds svc 1000\n\
+                 sentinel failover-timeout svc 10000\n\
+                 sentinel parallel-syncs svc 1\n",
+                dir = dir.path().display()
+            ),
+        )
+        .expect("write sentinel.conf");
+        let child = Command::new(binary())
+            .arg(&conf)
+            .arg("--sentinel")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start redis-server --sentinel");
+        let sentinel = Sentinel {
+            child: Some(child),
+            port,
+            _dir: dir,
+        };
+        let until = Instant::now() + Duration::from_secs(10);
+        while !command_at(port, &["PING"]).is_ok_and(|r| r.starts_with("+PONG")) {
+            assert!(Instant::now() < until, "sentinel on {port} did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        sentinel
+    }
+
+    pub fn command(&self, args: &[&str]) -> String {
+        command_at(self.port, args).expect("sentinel side command")
+    }
+}
+
+impl RedisSentinels {
+    pub fn start() -> RedisSentinels {
+        let primary = RedisServer::start_with(&["--repl-diskless-sync-delay", "0"]);
+        let port = primary.port.to_string();
+        let replica = RedisServer::start_with(&[
+            "--replicaof",
+            "127.0.0.1",
+            &port,
+            "--repl-diskless-sync-delay",
+            "0",
+        ]);
+        let sentinels: Vec<Sentinel> = (0..3).map(|_| Sentinel::start(primary.port)).collect();
+        let set = RedisSentinels {
+            primary,
+            replica,
+            sentinels,
+        };
+        let until = Instant::now() + Duration::from_secs(30);
+        loop {
+            let linked = set
+                .replica
+                .command(&["INFO", "replication"])
+                .contains("master_link_status:up");
+            let known = set.sentinels.iter().all(|s| {
+                let master = raw_at(s.port, &["SENTINEL", "MASTER", "svc"]);
+                field(&master, "num-slaves") == Some(1)
+                    && field(&master, "num-other-sentinels") == Some(2)
+            });
+            if linked && known {
+                return set;
+            }
+            assert!(
+                Instant::now() < until,
+                "sentinels not ready (replica linked: {linked})"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The sentinels' addresses as a configuration string's endpoints.
+    pub fn endpoints(&self) -> String {
+        self.sentinels
+            .iter()
+            .map(|s| format!("127.0.0.1:{}", s.port))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// The port the first sentinel says the primary is on now.
+    pub fn primary_port(&self) -> u16 {
+        let reply = raw_at(
+            self.sentinels[0].port,
+            &["SENTINEL", "get-master-addr-by-name", "svc"],
+        );
+        reply
+            .lines()
+            .filter(|l| !l.starts_with(['*', '$']))
+            .nth(1)
+            .and_then(|p| p.trim().parse().ok())
+            .unwrap_or(0)
+    }
+}
+
+/// A flat `SENTINEL MASTER` reply's numeric field.
+fn field(raw: &str, name: &str) -> Option<u64> {
+    let items: Vec<&str> = raw.lines().filter(|l| !l.starts_with(['*', '$'])).collect();
+    items
+        .iter()
+        .position(|l| *l == name)
+        .and_then(|i| items.get(i + 1))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// One command over a fresh raw RESP2 connection; the whole reply as text
+/// (read until the server has nothing more for 100 ms).
+pub fn raw_at(port: u16, args: &[&str]) -> String {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return String::new();
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(100)));
+    let mut out = format!("*{}\r\n", args.len());
+    for a in args {
+        out.push_str(&format!("${}\r\n{}\r\n", a.len(), a));
+    }
+    if stream.write_all(out.as_bytes()).is_err() {
+        return String::new();
+    }
+    let mut all = Vec::new();
+    let mut buf = [0u8; 8192];
+    let until = Instant::now() + Duration::from_secs(5);
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => all.extend_from_slice(&buf[..n]),
+            Err(_) if !all.is_empty() || Instant::now() > until => break,
+            Err(_) => {}
+        }
+    }
+    String::from_utf8_lossy(&all).into_owned()
+}

@@ -107,7 +107,7 @@ impl Pipeline {
             self.databases = None;
             tracing::warn!(
                 target: "redmux",
-                endpoint = %self.shared.endpoint,
+                endpoint = %self.shared.endpoint(),
                 db = select.db,
                 error = %String::from_utf8_lossy(&text),
                 "a pipelined SELECT failed; database switches now wait for SELECT's reply"

@@ -229,7 +229,7 @@ impl Pipeline {
     }
 
     fn endpoint(&self) -> String {
-        self.shared.endpoint.to_string()
+        self.shared.endpoint().to_string()
     }
 
     // ----- figures ----------------------------------------------------------
