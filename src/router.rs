@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cluster::{self, ClusterRouter};
-use crate::cmd::CommandFlags;
+use crate::cmd::{CommandFlags, ReplicaPreference};
 use crate::config::{Config, ConfigError, Endpoint};
 use crate::connection::request::Request;
 use crate::connection::ConnectionHandle;
@@ -148,17 +148,37 @@ impl Router {
     }
 }
 
-/// Whether a command may write (anything the command table does not call
-/// read-only): such a command never goes to a replica.
-pub(crate) fn writes(name: &str) -> bool {
-    crate::table::lookup(name)
-        .is_none_or(|info| !info.flags().contains(crate::table::Flags::READONLY))
+/// Whether a request with a replica preference goes to the primary
+/// because it may write (anything the command table does not call
+/// read-only): `Ok(true)` with `PREFER_REPLICA`, refused with
+/// `DEMAND_REPLICA`; `Ok(false)` for a read, which may use a replica.
+pub(crate) fn write_goes_to_primary(name: &str, preference: ReplicaPreference) -> Result<bool> {
+    let writes = crate::table::lookup(name)
+        .is_none_or(|info| !info.flags().contains(crate::table::Flags::READONLY));
+    if writes && preference == ReplicaPreference::DemandReplica {
+        return Err(Error::refused(format!(
+            "{name} with DEMAND_REPLICA: it is not a read-only command and replicas refuse \
+             writes; send it without a replica preference"
+        )));
+    }
+    Ok(writes)
 }
 
-/// The error for a write sent with `DEMAND_REPLICA`.
-pub(crate) fn replica_write_refused(name: &str) -> Error {
-    Error::refused(format!(
-        "{name} with DEMAND_REPLICA: it is not a read-only command and replicas refuse \
-         writes; send it without a replica preference"
-    ))
+/// The replica connection a read goes to: the next connected one in
+/// turn; when a replica is demanded and none is connected yet, the next
+/// one anyway (the read waits in its backlog, as on any connection).
+/// `None`: no replica to use (the caller falls back or refuses).
+pub(crate) fn pick_replica(
+    conns: &[Arc<ConnectionHandle>],
+    turn: usize,
+    preference: ReplicaPreference,
+) -> Option<&Arc<ConnectionHandle>> {
+    let up: Vec<&Arc<ConnectionHandle>> = conns.iter().filter(|c| c.is_connected()).collect();
+    match up.get(turn % up.len().max(1)) {
+        Some(conn) => Some(*conn),
+        None if preference == ReplicaPreference::DemandReplica && !conns.is_empty() => {
+            conns.get(turn % conns.len())
+        }
+        None => None,
+    }
 }

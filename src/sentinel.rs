@@ -22,7 +22,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cmd::Cmd;
+use crate::cmd::{Cmd, FromValue};
 use crate::config::{Config, ConfigError, Endpoint};
 use crate::connection::{ConnectionHandle, Role};
 use crate::error::{Error, Result};
@@ -128,7 +128,7 @@ impl Sentinels {
         read: impl Fn(Value) -> Option<std::result::Result<T, String>>,
     ) -> Result<T> {
         let mut order: Vec<&ConnectionHandle> = self.conns.iter().collect();
-        order.sort_by_key(|c| !c.stats().connected);
+        order.sort_by_key(|c| !c.is_connected());
         let mut failures = Vec::new();
         for conn in order {
             let why = match conn.ask(cmd.clone(), self.config.connect_timeout).await {
@@ -228,13 +228,7 @@ fn replica_of(entry: &Value) -> Option<Endpoint> {
 }
 
 fn text(value: &Value) -> Option<String> {
-    match value {
-        Value::BulkString(b) | Value::SimpleString(b) => {
-            Some(String::from_utf8_lossy(b).into_owned())
-        }
-        Value::Int(n) => Some(n.to_string()),
-        _ => None,
-    }
+    String::from_value(value.clone()).ok()
 }
 
 #[cfg(test)]

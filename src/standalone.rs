@@ -185,10 +185,7 @@ impl Inner {
 
     fn send_to_replica(&self, preference: ReplicaPreference, req: Request) -> Result<()> {
         let name = req.name();
-        if crate::router::writes(&name) {
-            if preference == ReplicaPreference::DemandReplica {
-                return Err(crate::router::replica_write_refused(&name));
-            }
+        if crate::router::write_goes_to_primary(&name, preference)? {
             return self.primary.send(req);
         }
         let replicas = self
@@ -199,15 +196,8 @@ impl Inner {
         let conns: Vec<Arc<ConnectionHandle>> =
             replicas.iter().map(|r| self.connection(r)).collect();
         let turn = self.turn.fetch_add(1, Relaxed);
-        let up: Vec<&Arc<ConnectionHandle>> =
-            conns.iter().filter(|c| c.stats().connected).collect();
-        match up.get(turn % up.len().max(1)) {
+        match crate::router::pick_replica(&conns, turn, preference) {
             Some(conn) => conn.send(req),
-            // Demanded, and a replica's connection is still being made:
-            // the read waits in its backlog, as on any connection.
-            None if preference == ReplicaPreference::DemandReplica && !conns.is_empty() => {
-                conns[turn % conns.len()].send(req)
-            }
             None if preference == ReplicaPreference::DemandReplica => Err(Error::refused(format!(
                 "{name} with DEMAND_REPLICA: no replica is known ({}); list replicas after \
                  the primary in the configuration, or use PREFER_REPLICA to fall back to the \

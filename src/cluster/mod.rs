@@ -391,10 +391,7 @@ impl State {
         preference: ReplicaPreference,
     ) -> Result<()> {
         let name = req.name();
-        if crate::router::writes(&name) {
-            if preference == ReplicaPreference::DemandReplica {
-                return Err(crate::router::replica_write_refused(&name));
-            }
+        if crate::router::write_goes_to_primary(&name, preference)? {
             return self.send_to_slot(slot, req);
         }
         let map = self.map();
@@ -407,15 +404,8 @@ impl State {
             .iter()
             .map(|r| self.connection(r, Role::Replica))
             .collect();
-        let up: Vec<&Arc<ConnectionHandle>> =
-            conns.iter().filter(|c| c.stats().connected).collect();
-        match up.get(turn % up.len().max(1)) {
+        match crate::router::pick_replica(&conns, turn, preference) {
             Some(conn) => conn.send(req),
-            // Demanded, and a replica's connection is still being made:
-            // the read waits in its backlog, as for any connection.
-            None if preference == ReplicaPreference::DemandReplica && !conns.is_empty() => {
-                conns[turn % conns.len()].send(req)
-            }
             None if preference == ReplicaPreference::DemandReplica => {
                 // The map may not know a replica added since it was read.
                 self.clone().refresh();

@@ -88,19 +88,8 @@ impl ConnectionHandle {
                 ))
             })
         };
-        let established = if config.abort_connect {
-            Some(first_connection(&connect, &config).await?)
-        } else {
-            None
-        };
         let shared = Arc::new(Shared::new(endpoint, events));
-        Ok(ConnectionHandle::spawn(
-            shared,
-            config,
-            connect,
-            established,
-            hand_back,
-        ))
+        ConnectionHandle::start(shared, config, connect, hand_back).await
     }
 
     /// A connection made in the background (a cluster node's, opened when
@@ -147,6 +136,18 @@ impl ConnectionHandle {
                 })
             })
         };
+        ConnectionHandle::start(shared, config, connect, None).await
+    }
+
+    /// With `abortConnect=true`, makes the first connection (failing after
+    /// `connectRetry` attempts), then starts the driver; with `false`,
+    /// starts it at once and it connects in the background.
+    async fn start(
+        shared: Arc<Shared>,
+        config: Arc<Config>,
+        connect: Connect,
+        hand_back: Option<HandBack>,
+    ) -> Result<ConnectionHandle> {
         let established = if config.abort_connect {
             Some(first_connection(&connect, &config).await?)
         } else {
@@ -157,7 +158,7 @@ impl ConnectionHandle {
             config,
             connect,
             established,
-            None,
+            hand_back,
         ))
     }
 
@@ -204,6 +205,11 @@ impl ConnectionHandle {
 
     pub(crate) fn stats(&self) -> Stats {
         self.shared.stats.snapshot(self.shared.is_connected())
+    }
+
+    /// Whether the connection is up now (one atomic load, unlike `stats`).
+    pub(crate) fn is_connected(&self) -> bool {
+        self.shared.is_connected()
     }
 
     /// The server it talks to (for a Sentinel-resolved connection, the
