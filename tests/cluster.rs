@@ -552,46 +552,5 @@ async fn reads_that_ask_for_a_replica_land_on_replicas_and_writes_never_do() {
             }
         }
     }
-    let (primary_gets, replica_gets) = (primary.command_calls("get"), replica.command_calls("get"));
-    for _ in 0..20 {
-        let v: String = db
-            .get("{r}:k")
-            .flags(CommandFlags::DEMAND_REPLICA)
-            .await
-            .unwrap();
-        assert_eq!(v, "v");
-    }
-    assert_eq!(
-        replica.command_calls("get") - replica_gets,
-        20,
-        "every read ran on the replica"
-    );
-    assert_eq!(
-        primary.command_calls("get"),
-        primary_gets,
-        "none on the primary"
-    );
-    // PREFER_REPLICA reads use the replica too now that it is connected.
-    let v: String = db
-        .get("{r}:k")
-        .flags(CommandFlags::PREFER_REPLICA)
-        .await
-        .unwrap();
-    assert_eq!(v, "v");
-    assert_eq!(replica.command_calls("get") - replica_gets, 21);
-    // A write that demands a replica is refused; with PREFER_REPLICA it goes to the primary.
-    let e = db
-        .set("{r}:k", "w")
-        .flags(CommandFlags::DEMAND_REPLICA)
-        .await
-        .unwrap_err();
-    assert!(
-        e.is_refused() && e.to_string().contains("replicas refuse writes"),
-        "{e}"
-    );
-    db.set("{r}:k", "w")
-        .flags(CommandFlags::PREFER_REPLICA)
-        .await
-        .unwrap();
-    assert_eq!(primary.command(&["GET", "{r}:k"]), "w");
+    support::assert_replica_reads(&db, "{r}:k", primary, replica).await;
 }

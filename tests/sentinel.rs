@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use redmux::prelude::*;
 use redmux::{CommandFlags, ConnectionEvent, Multiplexer};
-use support::{RedisSentinels, RedisServer};
+use support::{assert_replica_reads, RedisSentinels, RedisServer};
 
 /// Waits until `replica` has caught up with `keys` keys in db 0.
 async fn replicated(replica: &RedisServer, keys: u64) {
@@ -28,53 +28,16 @@ async fn replicated(replica: &RedisServer, keys: u64) {
     }
 }
 
-/// 20 `DEMAND_REPLICA` reads all run on `replica`, none on `primary`;
-/// a write with `DEMAND_REPLICA` is refused, with `PREFER_REPLICA` it goes
-/// to the primary.
-async fn reads_go_to_the_replica(
-    db: &redmux::Database,
-    primary: &RedisServer,
-    replica: &RedisServer,
-) {
-    let (primary_gets, replica_gets) = (primary.command_calls("get"), replica.command_calls("get"));
-    for _ in 0..20 {
-        let v: String = db
-            .get("r:k")
-            .flags(CommandFlags::DEMAND_REPLICA)
-            .await
-            .unwrap();
-        assert_eq!(v, "v");
-    }
-    assert_eq!(
-        replica.command_calls("get") - replica_gets,
-        20,
-        "every read ran on the replica"
-    );
-    assert_eq!(
-        primary.command_calls("get"),
-        primary_gets,
-        "none on the primary"
-    );
-    let e = db
-        .set("r:k", "w")
-        .flags(CommandFlags::DEMAND_REPLICA)
-        .await
-        .unwrap_err();
-    assert!(
-        e.is_refused() && e.to_string().contains("replicas refuse writes"),
-        "{e}"
-    );
-    db.set("r:k", "w")
-        .flags(CommandFlags::PREFER_REPLICA)
-        .await
-        .unwrap();
-    assert_eq!(primary.command(&["GET", "r:k"]), "w");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replicas_listed_after_the_primary_serve_replica_reads() {
     let primary = RedisServer::start();
-    let replica = RedisServer::start_with(&["--replicaof", "127.0.0.1", &primary.port.to_string()]);
+    let replica = RedisServer::start_with(&[
+        "--replicaof",
+        "127.0.0.1",
+        &primary.port.to_string(),
+        "--repl-diskless-sync-delay",
+        "0",
+    ]);
     let mux = Multiplexer::connect(format!("{},{}", primary.addr(), replica.addr()).as_str())
         .await
         .unwrap();
@@ -83,7 +46,7 @@ async fn replicas_listed_after_the_primary_serve_replica_reads() {
     replicated(&replica, 1).await;
     // The replica's connection is made on the first read that wants it;
     // a demanded read waits for it.
-    reads_go_to_the_replica(&db, &primary, &replica).await;
+    assert_replica_reads(&db, "r:k", &primary, &replica).await;
     assert!(
         mux.stats_by_endpoint()
             .iter()
@@ -126,7 +89,7 @@ async fn sentinels_name_the_primary_and_its_replicas() {
         "the write went to the primary"
     );
     replicated(&set.replica, 1).await;
-    reads_go_to_the_replica(&db, &set.primary, &set.replica).await;
+    assert_replica_reads(&db, "r:k", &set.primary, &set.replica).await;
     assert_eq!(
         mux.stats_by_endpoint()[0].0.port(),
         Some(set.primary.port),

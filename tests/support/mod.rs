@@ -720,3 +720,59 @@ pub fn raw_at(port: u16, args: &[&str]) -> String {
     }
     String::from_utf8_lossy(&all).into_owned()
 }
+
+/// Replica reads land on `replica`, writes never do (INFO commandstats of
+/// both): 20 `DEMAND_REPLICA` GETs of `key` (holding "v") all run on the
+/// replica and none on the primary, a `PREFER_REPLICA` GET too; a SET with
+/// `DEMAND_REPLICA` is refused, with `PREFER_REPLICA` it goes to the
+/// primary (which then holds "w").
+pub async fn assert_replica_reads(
+    db: &redmux::Database,
+    key: &str,
+    primary: &RedisServer,
+    replica: &RedisServer,
+) {
+    use redmux::prelude::*;
+    use redmux::CommandFlags;
+    let (primary_gets, replica_gets) = (primary.command_calls("get"), replica.command_calls("get"));
+    for _ in 0..20 {
+        let v: String = db
+            .get(key)
+            .flags(CommandFlags::DEMAND_REPLICA)
+            .await
+            .unwrap();
+        assert_eq!(v, "v");
+    }
+    assert_eq!(
+        replica.command_calls("get") - replica_gets,
+        20,
+        "every read ran on the replica"
+    );
+    assert_eq!(
+        primary.command_calls("get"),
+        primary_gets,
+        "none on the primary"
+    );
+    // PREFER_REPLICA reads use the replica too now that it is connected.
+    let v: String = db
+        .get(key)
+        .flags(CommandFlags::PREFER_REPLICA)
+        .await
+        .unwrap();
+    assert_eq!(v, "v");
+    assert_eq!(replica.command_calls("get") - replica_gets, 21);
+    let e = db
+        .set(key, "w")
+        .flags(CommandFlags::DEMAND_REPLICA)
+        .await
+        .unwrap_err();
+    assert!(
+        e.is_refused() && e.to_string().contains("replicas refuse writes"),
+        "{e}"
+    );
+    db.set(key, "w")
+        .flags(CommandFlags::PREFER_REPLICA)
+        .await
+        .unwrap();
+    assert_eq!(primary.command(&["GET", key]), "w");
+}
