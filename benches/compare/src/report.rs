@@ -586,6 +586,34 @@ fn render_cluster(results: &Results) -> String {
     out
 }
 
+/// One figure per client, "a / b / c" ("–" where a client has none).
+fn three(cells: &[Option<Cell>], f: &dyn Fn(&Cell) -> String) -> String {
+    cells
+        .iter()
+        .map(|c| {
+            let s = cell_text(c, |c| f(c));
+            if s.is_empty() {
+                "–".to_owned()
+            } else {
+                s
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" / ")
+}
+
+/// redmux's median commands per write in a row, or "" without one.
+fn redmux_cmds_per_write(results: &Results, cells: &[Option<Cell>]) -> String {
+    results
+        .clients
+        .iter()
+        .position(|c| c == "redmux")
+        .and_then(|i| cells[i].as_ref())
+        .and_then(|c| c.med_opt(|r| r.cmds_per_write))
+        .map(num)
+        .unwrap_or_default()
+}
+
 /// The cluster run's batching and cost table, with the connections each
 /// client opened and the error replies (redirects) the servers sent.
 fn cluster_cost_table(out: &mut String, results: &Results, rows: &[(String, Vec<Option<Cell>>)]) {
@@ -594,42 +622,24 @@ fn cluster_cost_table(out: &mut String, results: &Results, rows: &[(String, Vec<
         "| tasks | connections | error replies | redmux cmds/write | server cmds/read | allocs/op | CPU µs/op | peak RSS MiB |\n|---:|---:|---:|---:|---:|---:|---:|---:|"
     );
     for (label, cells) in rows {
-        let three = |f: &dyn Fn(&Cell) -> String| -> String {
-            cells
-                .iter()
-                .map(|c| {
-                    let s = cell_text(c, |c| f(c));
-                    if s.is_empty() {
-                        "–".to_owned()
-                    } else {
-                        s
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join(" / ")
-        };
-        let redmux_cpw = results
-            .clients
-            .iter()
-            .position(|c| c == "redmux")
-            .and_then(|i| cells[i].as_ref())
-            .and_then(|c| c.med_opt(|r| r.cmds_per_write))
-            .map(num)
-            .unwrap_or_default();
+        let redmux_cpw = redmux_cmds_per_write(results, cells);
         let _ = writeln!(
             out,
             "| {label} | {} | {} | {redmux_cpw} | {} | {} | {} | {} |",
-            three(&|c| format!("{:.0}", c.med(|r| r.connections as f64))),
-            three(&|c| {
+            three(cells, &|c| format!(
+                "{:.0}",
+                c.med(|r| r.connections as f64)
+            )),
+            three(cells, &|c| {
                 c.ok.iter()
                     .filter_map(|r| r.server_error_replies)
                     .max()
                     .map_or("–".to_owned(), |e| e.to_string())
             }),
-            three(&|c| num(c.med(|r| r.server_cmds_per_read))),
-            three(&|c| num(c.med(|r| r.allocs_per_op))),
-            three(&|c| num(c.med(|r| r.cpu_us_per_op))),
-            three(&|c| format!("{:.0}", c.med(|r| r.peak_rss_mib))),
+            three(cells, &|c| num(c.med(|r| r.server_cmds_per_read))),
+            three(cells, &|c| num(c.med(|r| r.allocs_per_op))),
+            three(cells, &|c| num(c.med(|r| r.cpu_us_per_op))),
+            three(cells, &|c| format!("{:.0}", c.med(|r| r.peak_rss_mib))),
         );
     }
     out.push('\n');
@@ -703,35 +713,14 @@ fn cost_table(
         "| {first} | redmux cmds/write | server cmds/read | allocs/op | CPU µs/op | peak RSS MiB |\n|---:|---:|---:|---:|---:|---:|"
     );
     for (label, cells) in rows {
-        let three = |f: &dyn Fn(&Cell) -> String| -> String {
-            cells
-                .iter()
-                .map(|c| {
-                    let s = cell_text(c, |c| f(c));
-                    if s.is_empty() {
-                        "–".to_owned()
-                    } else {
-                        s
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join(" / ")
-        };
-        let redmux_cpw = results
-            .clients
-            .iter()
-            .position(|c| c == "redmux")
-            .and_then(|i| cells[i].as_ref())
-            .and_then(|c| c.med_opt(|r| r.cmds_per_write))
-            .map(num)
-            .unwrap_or_default();
+        let redmux_cpw = redmux_cmds_per_write(results, cells);
         let _ = writeln!(
             out,
             "| {label} | {redmux_cpw} | {} | {} | {} | {} |",
-            three(&|c| num(c.med(|r| r.server_cmds_per_read))),
-            three(&|c| num(c.med(|r| r.allocs_per_op))),
-            three(&|c| num(c.med(|r| r.cpu_us_per_op))),
-            three(&|c| format!("{:.0}", c.med(|r| r.peak_rss_mib))),
+            three(cells, &|c| num(c.med(|r| r.server_cmds_per_read))),
+            three(cells, &|c| num(c.med(|r| r.allocs_per_op))),
+            three(cells, &|c| num(c.med(|r| r.cpu_us_per_op))),
+            three(cells, &|c| format!("{:.0}", c.med(|r| r.peak_rss_mib))),
         );
     }
     out.push('\n');
