@@ -78,6 +78,21 @@ async fn commands_go_to_the_primary_of_their_slot() {
         3,
         "one connection per primary"
     );
+    // A timeout names the node the command waited on and its connection.
+    let owner = cluster.owner_of(cluster.slot_of("slow"));
+    owner.command(&["CLIENT", "PAUSE", "600", "WRITE"]);
+    let e = db
+        .set("slow", 1)
+        .timeout(Duration::from_millis(100))
+        .await
+        .unwrap_err();
+    assert!(e.is_timeout(), "{e}");
+    let state = e
+        .connection_state()
+        .expect("a timeout carries the connection's state");
+    assert_eq!(state.endpoint, owner.addr(), "{e}");
+    assert!(state.connected && state.in_flight >= 1, "{e}");
+    assert!(e.to_string().contains(&owner.addr()), "{e}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -450,6 +465,7 @@ async fn a_killed_primary_is_replaced_by_its_replica_and_writes_resume() {
         .await
         .unwrap();
     let db = mux.database(0);
+    let mut events = mux.events();
     let slot = cluster.slot_of("{victim}");
     let victim_port = cluster.owner_of(slot).port;
     db.set("{victim}", "before").await.unwrap();
@@ -493,6 +509,23 @@ async fn a_killed_primary_is_replaced_by_its_replica_and_writes_resume() {
     assert_eq!(db.get::<String>("{victim}").await.unwrap(), "after");
     let new_owner = cluster.owner_of(slot).port;
     assert_ne!(new_owner, victim_port, "a replica was promoted");
+    // The failover was reported: the victim's slots moved to the replica.
+    let mut reported = Vec::new();
+    while let Some(event) = events.try_recv() {
+        if let redmux::ConnectionEvent::PrimaryChanged {
+            endpoint,
+            from,
+            reason,
+        } = event
+        {
+            reported.push(format!("{from} -> {endpoint}: {reason}"));
+        }
+    }
+    let expected = format!("127.0.0.1:{victim_port} -> 127.0.0.1:{new_owner}");
+    assert!(
+        reported.iter().any(|r| r.starts_with(&expected)),
+        "a PrimaryChanged event {expected}; got {reported:?}"
+    );
     assert!(
         mux.stats_by_endpoint()
             .iter()
@@ -553,4 +586,83 @@ async fn reads_that_ask_for_a_replica_land_on_replicas_and_writes_never_do() {
         }
     }
     support::assert_replica_reads(&db, "{r}:k", primary, replica).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_for_a_slot_without_an_owner_wait_for_one() {
+    let cluster = RedisCluster::start(3, 0);
+    for node in &cluster.nodes {
+        node.command(&["CONFIG", "SET", "cluster-require-full-coverage", "no"]);
+    }
+    // Two slots nobody serves: every node forgets them.
+    let (waits, never) = ("orphan", "{never}");
+    let (slot, lost) = (cluster.slot_of(waits), cluster.slot_of(never));
+    let owner = cluster.owner_of(slot);
+    for node in &cluster.nodes {
+        for s in [slot, lost] {
+            let ok = node.command(&["CLUSTER", "DELSLOTS", &s.to_string()]);
+            assert!(ok.starts_with("+OK"), "DELSLOTS: {ok}");
+        }
+    }
+    let mux = Multiplexer::connect(format!("{},syncTimeout=10000", cluster.seed()).as_str())
+        .await
+        .unwrap();
+    assert_eq!(mux.cluster_stats().unwrap().slots_covered, 16_382);
+    let mut events = mux.events();
+    let db = mux.database(0);
+    let set = tokio::spawn({
+        let db = db.clone();
+        async move { db.set(waits, "arrived").await }
+    });
+    let started = std::time::Instant::now();
+    while mux.cluster_stats().unwrap().waited_for_owner == 0 {
+        assert!(started.elapsed() < Duration::from_secs(5), "the SET waits");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!set.is_finished(), "no node serves the slot: the SET waits");
+    let reply = owner.command(&["EXISTS", waits]);
+    assert!(
+        reply.contains("CLUSTERDOWN"),
+        "the slot is not served: {reply}"
+    );
+    // The slot gets its owner back; the waiting SET goes there.
+    let ok = owner.command(&["CLUSTER", "ADDSLOTS", &slot.to_string()]);
+    assert!(ok.starts_with("+OK"), "ADDSLOTS: {ok}");
+    set.await.unwrap().unwrap();
+    assert_eq!(owner.command(&["GET", waits]).trim(), "arrived");
+    let mut reported = Vec::new();
+    while let Some(event) = events.try_recv() {
+        if let redmux::ConnectionEvent::PrimaryChanged { endpoint, from, .. } = event {
+            reported.push((from, endpoint));
+        }
+    }
+    assert!(
+        reported.contains(&("no node".to_owned(), owner.addr())),
+        "the slot's new owner was reported: {reported:?}"
+    );
+    // A slot that never gets an owner: the call times out, naming the slot.
+    let e = db
+        .get::<Option<String>>(never)
+        .timeout(Duration::from_millis(400))
+        .await
+        .unwrap_err();
+    assert!(e.is_timeout(), "{e}");
+    assert!(!e.may_have_run(), "{e}");
+    assert!(
+        e.to_string().contains(&format!("cluster slot {lost}")),
+        "{e}"
+    );
+    assert_eq!(mux.cluster_stats().unwrap().waited_for_owner, 2);
+    // With backlogPolicy=failFast nothing waits.
+    let fast = Multiplexer::connect(format!("{},backlogPolicy=failFast", cluster.seed()).as_str())
+        .await
+        .unwrap();
+    let e = fast
+        .database(0)
+        .get::<Option<String>>(never)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ConnectionLost, "{e}");
+    assert!(e.to_string().contains("failFast"), "{e}");
 }

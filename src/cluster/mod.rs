@@ -30,11 +30,16 @@
 //!
 //! Batches whose keys span slots go as one group per slot (`batch`).
 //!
+//! A command for a slot without a known owner waits in the router until a
+//! topology read names one (`parked`); every change of a slot range's
+//! primary is reported as a `PrimaryChanged` event.
+//!
 //! What is not built yet (issue 11 continues): a cluster-wide SCAN,
-//! SSUBSCRIBE routed per shard, a backlog while a slot has no owner.
+//! SSUBSCRIBE routed per shard.
 
 mod batch;
 mod fanout;
+mod parked;
 mod slot;
 mod split;
 mod topology;
@@ -135,6 +140,8 @@ pub struct ClusterStats {
     pub primaries: usize,
     /// Slots with a known owner (16,384 when the cluster is whole).
     pub slots_covered: usize,
+    /// Commands that waited for their slot to have a known owner.
+    pub waited_for_owner: u64,
 }
 
 /// Counters of the cluster layer.
@@ -161,6 +168,12 @@ struct State {
     rechecks: AtomicU64,
     closed: AtomicBool,
     counters: Counters,
+    /// Requests for slots without a known owner.
+    parked: parked::Parked,
+    /// The last primary known to serve each slot, kept while the slot has
+    /// none (a failed primary before its replica takes over), so the
+    /// event for the takeover names both.
+    last_owner: Mutex<Vec<Option<Endpoint>>>,
     /// Where every node connection hands requests back (a weak link to
     /// this state).
     hand_back: Mutex<Option<HandBack>>,
@@ -190,8 +203,12 @@ impl ClusterRouter {
             rechecks: AtomicU64::new(0),
             closed: AtomicBool::new(false),
             counters: Counters::default(),
+            parked: parked::Parked::default(),
+            last_owner: Mutex::new(vec![None; usize::from(SLOTS)]),
             hand_back: Mutex::new(None),
         });
+        let first = state.map();
+        state.report_changes(&SlotMap::from_shards(&[]), &first, "");
         let weak = Arc::downgrade(&state);
         let sink: HandBack = Arc::new(move |returned: Returned| match weak.upgrade() {
             Some(state) => state.on_returned(returned),
@@ -323,6 +340,7 @@ impl ClusterRouter {
             refreshes: c.refreshes.load(Relaxed),
             primaries: map.primaries.len(),
             slots_covered: map.owner.iter().filter(|o| o.is_some()).count(),
+            waited_for_owner: self.state.parked.total(),
         }
     }
 
@@ -333,6 +351,7 @@ impl ClusterRouter {
 
     pub(crate) async fn close(&self, grace: Duration) {
         self.state.closed.store(true, Relaxed);
+        self.state.parked.fail_all();
         let nodes: Vec<Arc<ConnectionHandle>> = lock(&self.state.nodes).values().cloned().collect();
         for node in nodes {
             node.close(grace).await;
@@ -367,17 +386,45 @@ impl State {
         conn
     }
 
-    fn send_to_slot(&self, slot: Option<u16>, req: Request) -> Result<()> {
+    /// Sends `req` to the primary serving `slot` (a keyless one to the
+    /// first primary); holds it while no node is known to serve the slot.
+    fn send_to_slot(self: &Arc<Self>, slot: Option<u16>, req: Request) -> Result<()> {
         if self.closed.load(Relaxed) {
             return Err(Error::closed(&req.name()));
         }
         let map = self.map();
         let node = match slot {
-            Some(slot) => map.owner(slot).or_else(|| map.primaries.first()),
-            None => map.primaries.first(),
+            Some(slot) => match map.owner(slot) {
+                Some(node) => node,
+                None => return self.park(slot, req),
+            },
+            None => match map.primaries.first() {
+                Some(node) => node,
+                None => &self.seeds[0],
+            },
         };
-        let node = node.cloned().unwrap_or_else(|| self.seeds[0].clone());
-        self.node(&node).send(req)
+        self.node(node).send(req)
+    }
+
+    /// Holds a request for a slot without a known owner, and reads the
+    /// topology until one is known (or the request times out).
+    fn park(self: &Arc<Self>, slot: u16, req: Request) -> Result<()> {
+        self.parked.hold(slot, req, &self.config)?;
+        self.clone().refresh();
+        if self.parked.start_watch() {
+            spawn_owner_watch(Arc::downgrade(self));
+        }
+        Ok(())
+    }
+
+    /// Sends on the held requests whose slot has an owner now.
+    fn release_parked(self: &Arc<Self>) {
+        let map = self.map();
+        for (slot, req) in self.parked.take_owned(|slot| map.owner(slot).is_some()) {
+            if let Err(e) = self.send_to_slot(Some(slot), req) {
+                tracing::debug!(target: "redmux", %e, "request that waited for its slot's owner refused");
+            }
+        }
     }
 
     /// A read for a replica of the slot's primary (round robin over its
@@ -501,18 +548,67 @@ impl State {
     }
 
     /// A `MOVED` says `slot` is served by `node` now.
-    fn learn(&self, slot: u16, node: &Endpoint) {
-        let mut guard = self.map.write().unwrap_or_else(|e| e.into_inner());
-        let mut next = SlotMap {
-            owner: guard.owner.clone(),
-            primaries: guard.primaries.clone(),
-            replicas: guard.replicas.clone(),
+    fn learn(self: &Arc<Self>, slot: u16, node: &Endpoint) {
+        let (old, new) = {
+            let mut guard = self.map.write().unwrap_or_else(|e| e.into_inner());
+            if guard.owner(slot) == Some(node) {
+                return; // another request's MOVED said so already
+            }
+            let mut next = SlotMap {
+                owner: guard.owner.clone(),
+                primaries: guard.primaries.clone(),
+                replicas: guard.replicas.clone(),
+            };
+            let index = next.index_of(node);
+            if let Some(owner) = next.owner.get_mut(usize::from(slot)) {
+                *owner = Some(index);
+            }
+            let new = Arc::new(next);
+            (std::mem::replace(&mut *guard, new.clone()), new)
         };
-        let index = next.index_of(node);
-        if let Some(owner) = next.owner.get_mut(usize::from(slot)) {
-            *owner = Some(index);
+        self.report_changes(&old, &new, "a MOVED redirect");
+        self.release_parked();
+    }
+
+    /// Puts a freshly read slot map in place.
+    fn install(self: &Arc<Self>, map: Arc<SlotMap>) {
+        let old = std::mem::replace(
+            &mut *self.map.write().unwrap_or_else(|e| e.into_inner()),
+            map.clone(),
+        );
+        self.report_changes(&old, &map, "a topology read");
+        self.release_parked();
+    }
+
+    /// One `PrimaryChanged` event per (old primary, new primary) pair of
+    /// the slots whose owner changed (a failover, a migrated slot, a
+    /// slot assigned for the first time).
+    /// The first map (`why` empty) only records the owners.
+    fn report_changes(&self, old: &SlotMap, new: &SlotMap, why: &str) {
+        let mut last = lock(&self.last_owner);
+        let changes = topology::owner_changes(
+            |slot| old.owner(slot).or(last[usize::from(slot)].as_ref()),
+            |slot| new.owner(slot),
+        );
+        if changes.is_empty() {
+            return;
         }
-        *guard = Arc::new(next);
+        for change in &changes {
+            for &(start, end) in &change.slots {
+                for slot in start..=end {
+                    last[usize::from(slot)] = new.owner(slot).cloned();
+                }
+            }
+        }
+        drop(last);
+        for change in changes.into_iter().filter(|_| !why.is_empty()) {
+            self.events
+                .emit(crate::events::ConnectionEvent::PrimaryChanged {
+                    from: change.from.clone().unwrap_or_else(|| "no node".to_owned()),
+                    reason: format!("{change} (seen in {why})"),
+                    endpoint: change.to,
+                });
+        }
     }
 
     /// Reads the topology again from a primary, unless a refresh is already
@@ -525,7 +621,7 @@ impl State {
             let mut again = false;
             if let Some(shards) = self.read_topology().await {
                 let map = Arc::new(SlotMap::from_shards(&shards));
-                *self.map.write().unwrap_or_else(|e| e.into_inner()) = map.clone();
+                self.install(map.clone());
                 self.counters.refreshes.fetch_add(1, Relaxed);
                 self.retire_all_but(&map);
                 // A primary still unreachable: its replica may be about to
@@ -683,6 +779,30 @@ fn spawn_failure_watch(
             if matches!(event, crate::events::ConnectionEvent::Failed { .. }) {
                 state.refresh();
             }
+        }
+    });
+}
+
+/// While requests wait for their slot's owner: reads the topology every
+/// [`parked::OWNER_RECHECK`] and fails the ones whose time is up.
+fn spawn_owner_watch(state: Weak<State>) {
+    tokio::spawn(async move {
+        let mut next: Option<tokio::time::Instant> = None;
+        loop {
+            let recheck = tokio::time::Instant::now() + parked::OWNER_RECHECK;
+            tokio::time::sleep_until(next.map_or(recheck, |d| d.min(recheck))).await;
+            let Some(state) = state.upgrade() else { return };
+            if state.closed.load(Relaxed) {
+                state.parked.fail_all();
+            }
+            let now = tokio::time::Instant::now();
+            next = state
+                .parked
+                .expire(now, state.config.client_name.as_deref());
+            if state.parked.stop_watch_if_empty() {
+                return;
+            }
+            state.refresh();
         }
     });
 }

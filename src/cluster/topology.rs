@@ -7,6 +7,7 @@
 //! primary serves stays unassigned, and commands for it wait (see the
 //! router).
 
+use super::SLOTS;
 use crate::commands::map_pairs;
 use crate::config::Endpoint;
 use crate::error::{Error, Result};
@@ -165,6 +166,81 @@ fn integer(value: &Value) -> Option<i64> {
     }
 }
 
+/// The slots whose primary changed between two slot maps, from one old
+/// primary (`None`: no owner) to one new primary.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct OwnerChange {
+    pub(crate) from: Option<String>,
+    pub(crate) to: String,
+    /// Inclusive ranges of slots, ascending.
+    pub(crate) slots: Vec<(u16, u16)>,
+}
+
+impl std::fmt::Display for OwnerChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let count: usize = self
+            .slots
+            .iter()
+            .map(|&(a, b)| usize::from(b - a) + 1)
+            .sum();
+        let shown: Vec<String> = self
+            .slots
+            .iter()
+            .take(4)
+            .map(|&(a, b)| {
+                if a == b {
+                    a.to_string()
+                } else {
+                    format!("{a}-{b}")
+                }
+            })
+            .collect();
+        let more = if self.slots.len() > 4 { ", ..." } else { "" };
+        write!(
+            f,
+            "{count} slot{} ({}{more}) moved from {} to {}",
+            if count == 1 { "" } else { "s" },
+            shown.join(", "),
+            self.from.as_deref().unwrap_or("no node"),
+            self.to
+        )
+    }
+}
+
+/// Compares the owner of every slot before and after; a slot that lost
+/// its owner is not a change to report (its commands wait for one).
+pub(crate) fn owner_changes<'a>(
+    before: impl Fn(u16) -> Option<&'a Endpoint>,
+    after: impl Fn(u16) -> Option<&'a Endpoint>,
+) -> Vec<OwnerChange> {
+    /// Old primary, new primary, slot ranges.
+    type Change<'e> = (Option<&'e Endpoint>, &'e Endpoint, Vec<(u16, u16)>);
+    let mut changes: Vec<Change<'a>> = Vec::new();
+    for slot in 0..SLOTS {
+        let (from, Some(to)) = (before(slot), after(slot)) else {
+            continue;
+        };
+        if from == Some(to) {
+            continue;
+        }
+        match changes.iter_mut().find(|c| c.0 == from && c.1 == to) {
+            Some((_, _, slots)) => match slots.last_mut() {
+                Some(last) if last.1 + 1 == slot => last.1 = slot,
+                _ => slots.push((slot, slot)),
+            },
+            None => changes.push((from, to, vec![(slot, slot)])),
+        }
+    }
+    changes
+        .into_iter()
+        .map(|(from, to, slots)| OwnerChange {
+            from: from.map(Endpoint::to_string),
+            to: to.to_string(),
+            slots,
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -238,5 +314,32 @@ mod tests {
         assert_eq!(shards[0].ranges, vec![(0, 10), (20, 30)]);
         assert_eq!(shards[0].replicas, vec![Endpoint::new("127.0.0.1", 4)]);
         assert!(parse_slots(Value::Int(1)).is_err());
+    }
+
+    #[test]
+    fn owner_changes_group_slots_by_old_and_new_primary() {
+        let (a, b, c) = (
+            Endpoint::new("a", 1),
+            Endpoint::new("b", 1),
+            Endpoint::new("c", 1),
+        );
+        let before = |slot: u16| (slot < 8000).then_some(if slot < 100 { &a } else { &b });
+        let after = |slot: u16| Some(if slot < 100 || slot == 200 { &a } else { &c });
+        let changes = owner_changes(before, after);
+        assert_eq!(changes.len(), 3, "{changes:?}");
+        assert_eq!(changes[0].from.as_deref(), Some("b:1"));
+        assert_eq!(changes[0].to, "c:1");
+        assert_eq!(changes[0].slots, vec![(100, 199), (201, 7999)]);
+        assert_eq!(changes[1].slots, vec![(200, 200)]);
+        assert_eq!(changes[2].from, None);
+        assert_eq!(changes[2].slots, vec![(8000, 16383)]);
+        assert_eq!(
+            changes[0].to_string(),
+            "7899 slots (100-199, 201-7999) moved from b:1 to c:1"
+        );
+        assert_eq!(
+            changes[2].to_string(),
+            "8384 slots (8000-16383) moved from no node to c:1"
+        );
     }
 }

@@ -181,6 +181,14 @@ impl Request {
         self
     }
 
+    /// When its caller stops waiting: the running deadline of a request
+    /// handed back, or one started at `now` (a request held above the
+    /// connections, whose clock no driver has started yet).
+    pub(crate) fn start_clock(&mut self, now: Instant) -> Instant {
+        let timeout = self.timeout;
+        *self.shape_mut().deadline.get_or_insert(now + timeout)
+    }
+
     /// Redirects this request has followed.
     pub(crate) fn redirects(&self) -> u8 {
         self.shape.as_ref().map_or(0, |s| s.redirects)
