@@ -24,6 +24,7 @@ use std::time::Duration;
 
 use crate::cmd::{Cmd, CommandFlags, FromValue, ToArg};
 use crate::commands::{How, KeysBack};
+use crate::config::Endpoint;
 use crate::connection::reply::{self, ReplyReceiver};
 use crate::connection::request::{Answer, ReplySender, Request};
 use crate::error::{Error, Result};
@@ -278,6 +279,29 @@ impl Database {
         let request = Request::single(bytes, self.index, reply, timeout);
         self.mux.inner.router.route(flags, request)
     }
+
+    /// Runs `cmd` (checked and prefixed like [`send`](Database::send)) on
+    /// the cluster primary `node` rather than where its keys route: the
+    /// pages of a cluster-wide SCAN. On a standalone server, as `send`.
+    pub(crate) fn send_to_node<T: FromValue>(&self, cmd: Cmd, node: &Endpoint) -> Reply<T> {
+        let cmd = match self.prepare(cmd, true) {
+            Ok(cmd) => cmd,
+            Err(e) => return Reply::failed(e),
+        };
+        let name = cmd.name_cow();
+        let keys_back = match self.prefix {
+            Some(_) => prefix::keys_back_of(&name),
+            None => KeysBack::None,
+        };
+        let (bytes, _) = cmd.into_encoded();
+        let (slot, receiver) = reply::channel();
+        let timeout = self.mux.inner.config.command_timeout();
+        let request = Request::single(bytes, self.index, Some(slot), timeout);
+        match self.mux.inner.router.route_to_node(node, request) {
+            Ok(()) => Reply::waiting(name, receiver, self.strip(keys_back)),
+            Err(e) => Reply::failed(e),
+        }
+    }
 }
 
 impl<'a, T: FromValue> IntoFuture for Call<'a, T> {
@@ -299,12 +323,7 @@ impl<'a, T: FromValue> IntoFuture for Call<'a, T> {
         }
         let (slot, receiver) = reply::channel();
         match self.db.enqueue(cmd, Some(slot), self.timeout, self.flags) {
-            Ok(()) => Reply {
-                name,
-                state: State::Waiting(receiver),
-                strip: self.db.strip(self.keys_back),
-                _reply: PhantomData,
-            },
+            Ok(()) => Reply::waiting(name, receiver, self.db.strip(self.keys_back)),
             Err(e) => Reply::failed(e),
         }
     }
@@ -331,6 +350,20 @@ pub struct Reply<T> {
 }
 
 impl<T> Reply<T> {
+    #[inline]
+    fn waiting(
+        name: Cow<'static, str>,
+        receiver: ReplyReceiver,
+        strip: Option<Box<Strip>>,
+    ) -> Reply<T> {
+        Reply {
+            name,
+            state: State::Waiting(receiver),
+            strip,
+            _reply: PhantomData,
+        }
+    }
+
     fn failed(err: Error) -> Reply<T> {
         Reply {
             name: Cow::Borrowed(""),

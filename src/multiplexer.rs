@@ -201,6 +201,11 @@ impl Multiplexer {
         self.inner.router.cluster_stats()
     }
 
+    /// The cluster primaries serving slots now; `None` on a standalone server.
+    pub(crate) fn cluster_primaries(&self) -> Option<Vec<Endpoint>> {
+        self.inner.router.cluster_primaries()
+    }
+
     /// Current counters of each connection, by endpoint.
     ///
     /// ```no_run

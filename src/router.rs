@@ -86,6 +86,23 @@ impl Router {
         }
     }
 
+    /// Sends a request to cluster primary `node` (a cluster-wide SCAN's
+    /// page); on a standalone server, where `route` would.
+    pub(crate) fn route_to_node(&self, node: &Endpoint, req: Request) -> Result<()> {
+        match &self.mode {
+            Mode::Standalone(standalone) => standalone.route(ReplicaPreference::PreferMaster, req),
+            Mode::Cluster(cluster) => cluster.send_to_node(node, req),
+        }
+    }
+
+    /// The cluster's primaries now; `None` for a standalone server.
+    pub(crate) fn cluster_primaries(&self) -> Option<Vec<Endpoint>> {
+        match &self.mode {
+            Mode::Standalone(_) => None,
+            Mode::Cluster(cluster) => Some(cluster.primaries()),
+        }
+    }
+
     /// Refuses (with `CROSSSLOT`) commands that must run on one node but
     /// whose keys span cluster slots; `parts` are runs of encoded
     /// commands. Always `Ok` on a standalone server.

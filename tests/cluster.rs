@@ -11,6 +11,7 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::TryStreamExt;
 use redmux::prelude::*;
 use redmux::{CommandFlags, ErrorKind, Multiplexer};
 use support::RedisCluster;
@@ -136,6 +137,39 @@ async fn multi_key_commands_across_slots_are_split_and_merged_in_order() {
     let mut expected = keys.clone();
     expected.sort();
     assert_eq!(listed, expected);
+    // SCAN walks every primary in turn: each key exactly once (nothing
+    // changes meanwhile), small pages so every primary takes several.
+    let mut scanned: Vec<String> = db
+        .scan(redmux::ScanOptions::new().matching("split:*").count(5))
+        .try_collect()
+        .await
+        .unwrap();
+    scanned.sort();
+    assert_eq!(scanned, expected, "SCAN covers every primary once");
+    for node in &cluster.nodes[..3] {
+        assert!(
+            node.command_calls("scan") >= 2,
+            "primary {} was scanned",
+            node.port
+        );
+    }
+    // SCRIPT LOAD reaches every primary, so EVALSHA works on any slot.
+    let sha = db
+        .script_load("return redis.call('GET', KEYS[1])")
+        .await
+        .unwrap();
+    for node in &cluster.nodes[..3] {
+        assert_eq!(
+            support::raw_at(node.port, &["SCRIPT", "EXISTS", &sha]),
+            "*1\r\n:1\r\n",
+            "loaded on {}",
+            node.port
+        );
+    }
+    for key in &keys[..10] {
+        let value: String = db.evalsha(&sha, [key], Vec::<String>::new()).await.unwrap();
+        assert_eq!(value, format!("v-{key}"));
+    }
     assert_eq!(db.touch(keys[..10].to_vec()).await.unwrap(), 10);
     db.unlink_many(keys[..10].to_vec())
         .fire_and_forget()
@@ -202,6 +236,15 @@ async fn multi_key_commands_across_slots_are_split_and_merged_in_order() {
         0,
         "FLUSHALL reached every primary"
     );
+    admin.database(0).script_flush().await.unwrap();
+    for node in &cluster.nodes[..3] {
+        assert_eq!(
+            support::raw_at(node.port, &["SCRIPT", "EXISTS", &sha]),
+            "*1\r\n:0\r\n",
+            "SCRIPT FLUSH reached {}",
+            node.port
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

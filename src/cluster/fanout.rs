@@ -6,9 +6,11 @@
 //! | DBSIZE | the sum of the primaries' counts |
 //! | KEYS pattern | every primary's keys, one array (in no particular order, as on one server) |
 //! | FLUSHALL, FLUSHDB | `OK` once every primary flushed; else an error naming the primaries that did not |
+//! | SCRIPT LOAD, FUNCTION LOAD | the first primary's reply (the SHA-1, the library name) once every primary loaded it; else an error naming the ones that did not |
+//! | SCRIPT FLUSH, FUNCTION FLUSH, FUNCTION DELETE | `OK` once every primary did it; else an error as above |
 //!
-//! Other keyless commands (PING, INFO, TIME, SCRIPT LOAD, …) go to one
-//! primary. A cluster-wide SCAN is not built yet.
+//! Other keyless commands (PING, INFO, TIME, …) go to one primary. SCAN
+//! pages go to one primary at a time (`Scan` walks them in turn).
 
 use bytes::Bytes;
 
@@ -23,20 +25,44 @@ enum Merge {
     Sum,
     Concat,
     AllOk,
+    /// Every primary answers the same; the first answer is the reply.
+    Same,
 }
 
-fn merge_of(name: &str) -> Option<Merge> {
+/// How the replies of `name` (and, for SCRIPT and FUNCTION, of its
+/// subcommand, read from the encoded `command`) merge; `None`: not a
+/// command for every primary.
+fn merge_of(name: &str, command: &[u8]) -> Option<Merge> {
     match name {
         "DBSIZE" => Some(Merge::Sum),
         "KEYS" => Some(Merge::Concat),
         "FLUSHALL" | "FLUSHDB" => Some(Merge::AllOk),
+        "SCRIPT" | "FUNCTION" => match (name, subcommand(command).as_str()) {
+            (_, "LOAD") => Some(Merge::Same),
+            (_, "FLUSH") | ("FUNCTION", "DELETE") => Some(Merge::AllOk),
+            _ => None,
+        },
         _ => None,
     }
 }
 
-/// Whether `req` is a part of a command sent to every primary.
-pub(super) fn is_fanout(req: &Request) -> bool {
-    merge_of(&command_name(&req.commands)).is_some()
+/// The second word of an encoded command, upper-cased (`""` if none).
+fn subcommand(command: &[u8]) -> String {
+    // *N, $len, NAME, $len, SUB
+    command
+        .split(|&b| b == b'\n')
+        .nth(4)
+        .map(|sub| {
+            String::from_utf8_lossy(sub.strip_suffix(b"\r").unwrap_or(sub)).to_ascii_uppercase()
+        })
+        .unwrap_or_default()
+}
+
+/// Whether `req` must run on the primary it was sent to: a part of a
+/// command sent to every primary, or a page of a cluster-wide SCAN.
+pub(super) fn is_node_bound(req: &Request) -> bool {
+    let name = command_name(&req.commands);
+    name == "SCAN" || merge_of(&name, &req.commands).is_some()
 }
 
 /// A keyless command sent to every primary.
@@ -56,7 +82,7 @@ impl FanOut {
         primaries: &[Endpoint],
     ) -> std::result::Result<(FanOut, Vec<(Endpoint, Request)>), Request> {
         let name = command_name(&req.commands);
-        let Some(merge) = merge_of(&name) else {
+        let Some(merge) = merge_of(&name, &req.commands) else {
             return Err(req);
         };
         if req.count() != 1 || primaries.is_empty() {
@@ -96,6 +122,7 @@ impl FanOut {
         };
         let mut sum: i64 = 0;
         let mut keys = Vec::new();
+        let mut first: Option<Value> = None;
         let mut failed = Vec::new();
         for (node, receiver) in self.nodes.iter().zip(std::mem::take(&mut self.receivers)) {
             let outcome = match receiver {
@@ -110,6 +137,12 @@ impl FanOut {
                     (Merge::Sum, Value::Int(n)) => sum = sum.saturating_add(n),
                     (Merge::Concat, Value::Array(items) | Value::Set(items)) => keys.extend(items),
                     (Merge::AllOk, Value::SimpleString(_)) => {}
+                    (Merge::Same, value) => match &first {
+                        None => first = Some(value),
+                        Some(f) if *f == value => {}
+                        Some(f) => failed
+                            .push(format!("{node}: answered {value:?}, another primary {f:?}")),
+                    },
                     (_, other) => {
                         failed.push(format!("{node}: unexpected {} reply", other.type_name()))
                     }
@@ -124,6 +157,7 @@ impl FanOut {
                 Merge::Sum => Value::Int(sum),
                 Merge::Concat => Value::Array(keys),
                 Merge::AllOk => Value::SimpleString(Bytes::from_static(b"OK")),
+                Merge::Same => first.unwrap_or(Value::Nil),
             })
         } else {
             let text = format!(
@@ -136,5 +170,28 @@ impl FanOut {
             Err(Error::server(&self.name, &Bytes::from(text)))
         };
         reply.send(result.map(Answer::One));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Cmd;
+
+    fn merge(cmd: Cmd) -> Option<Merge> {
+        let bytes = cmd.into_bytes();
+        merge_of(&command_name(&bytes), &bytes)
+    }
+
+    #[test]
+    fn script_and_function_subcommands_that_change_every_primary_fan_out() {
+        assert!(merge(Cmd::new("SCRIPT").arg("load").arg("return 1")) == Some(Merge::Same));
+        assert!(merge(Cmd::new("SCRIPT").arg("FLUSH")) == Some(Merge::AllOk));
+        assert!(merge(Cmd::new("FUNCTION").arg("DELETE").arg("lib")) == Some(Merge::AllOk));
+        assert!(merge(Cmd::new("FUNCTION").arg("LOAD").arg("#!lua name=x")) == Some(Merge::Same));
+        assert!(merge(Cmd::new("SCRIPT").arg("EXISTS").arg("abc")).is_none());
+        assert!(merge(Cmd::new("SCRIPT").arg("KILL")).is_none());
+        assert!(merge(Cmd::new("SCRIPT")).is_none());
+        assert!(merge(Cmd::new("DBSIZE")) == Some(Merge::Sum));
     }
 }

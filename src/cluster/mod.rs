@@ -24,8 +24,10 @@
 //! split per slot and merged (`split`); any other command whose keys span
 //! slots fails before anything is sent, as the server would.
 //!
-//! DBSIZE, KEYS, FLUSHALL and FLUSHDB go to every primary and are merged
-//! (`fanout`); other keyless commands go to one primary. Reads with a
+//! DBSIZE, KEYS, FLUSHALL, FLUSHDB and the script/function loads and
+//! flushes go to every primary and are merged (`fanout`); a SCAN stream
+//! sends each page to the primary it is walking (`send_to_node`); other
+//! keyless commands go to one primary. Reads with a
 //! replica preference go to the slot's replicas over READONLY connections.
 //!
 //! Batches whose keys span slots go as one group per slot (`batch`).
@@ -34,8 +36,7 @@
 //! topology read names one (`parked`); every change of a slot range's
 //! primary is reported as a `PrimaryChanged` event.
 //!
-//! What is not built yet (issue 11 continues): a cluster-wide SCAN,
-//! SSUBSCRIBE routed per shard.
+//! What is not built yet (issue 11 continues): SSUBSCRIBE routed per shard.
 
 mod batch;
 mod fanout;
@@ -322,6 +323,33 @@ impl ClusterRouter {
         Ok(())
     }
 
+    /// Sends `req` to primary `node` as it is: a page of a cluster-wide
+    /// SCAN, whose cursor only that node understands.
+    pub(crate) fn send_to_node(&self, node: &Endpoint, req: Request) -> Result<()> {
+        if self.state.closed.load(Relaxed) {
+            return Err(Error::closed(&req.name()));
+        }
+        self.state.node(node).send(req)
+    }
+
+    /// The primaries in the slot map now.
+    /// (A primary left without slots holds no keys and is left out.)
+    pub(crate) fn primaries(&self) -> Vec<Endpoint> {
+        let map = self.state.map();
+        let mut serving = vec![false; map.primaries.len()];
+        for index in map.owner.iter().flatten() {
+            if let Some(s) = serving.get_mut(usize::from(*index)) {
+                *s = true;
+            }
+        }
+        map.primaries
+            .iter()
+            .zip(serving)
+            .filter(|(_, serving)| *serving)
+            .map(|(node, _)| node.clone())
+            .collect()
+    }
+
     pub(crate) fn stats_by_endpoint(&self) -> Vec<(Endpoint, Stats)> {
         let mut all: Vec<(Endpoint, Stats)> = lock(&self.state.nodes)
             .iter()
@@ -526,9 +554,10 @@ impl State {
                     tracing::debug!(target: "redmux", %e, "redirected request refused");
                 }
             }
-            ReturnReason::Unsent if fanout::is_fanout(&request) => {
-                // A part meant for one primary: another would answer for
-                // the wrong shard.
+            ReturnReason::Unsent if fanout::is_node_bound(&request) => {
+                // A part meant for one primary (or a SCAN page, whose
+                // cursor only that node understands): another would answer
+                // for the wrong shard.
                 let name = request.name();
                 let endpoint = "a retired cluster node";
                 request.fail(Error::connection_lost(

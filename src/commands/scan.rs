@@ -9,6 +9,13 @@
 //! or may not be, and an element may come twice if the keyspace shrinks
 //! during the scan (the stream does not remove duplicates: that would keep
 //! every element in memory).
+//!
+//! On a Redis Cluster, SCAN walks the primaries one after the other (those
+//! serving slots when the stream was made), each from cursor 0 to its end,
+//! every page sent to that primary; the guarantee holds for keys that stay
+//! on their node. A key migrated during the scan may be missed or come
+//! twice, and a primary that fails over mid-scan ends the stream with an
+//! error: start again. HSCAN, SSCAN and ZSCAN go where their key lives.
 
 use std::collections::VecDeque;
 use std::future::{Future, IntoFuture};
@@ -20,6 +27,7 @@ use bytes::Bytes;
 use futures_core::{FusedStream, Stream};
 
 use crate::cmd::{Cmd, FromValue, ToArg};
+use crate::config::Endpoint;
 use crate::database::{Database, Reply};
 use crate::error::{Error, Result};
 use crate::resp::Value;
@@ -158,6 +166,10 @@ pub struct Scan<T> {
     family: Family,
     /// The command up to the cursor (`HSCAN key`), copied for each page.
     base: Cmd,
+    /// A keyspace scan on a cluster: the primaries, scanned in turn (the
+    /// one at `node` now); empty otherwise.
+    nodes: Vec<Endpoint>,
+    node: usize,
     options: ScanOptions,
     cursor: Bytes,
     /// The page being handed out.
@@ -183,10 +195,16 @@ impl<T> Scan<T> {
                 family.command()
             ))
         });
+        let nodes = match family {
+            Family::Keys => db.multiplexer().cluster_primaries().unwrap_or_default(),
+            _ => Vec::new(),
+        };
         Scan {
             db: db.clone(),
             family,
             base,
+            nodes,
+            node: 0,
             options,
             cursor: Bytes::from_static(b"0"),
             page: VecDeque::new(),
@@ -273,7 +291,10 @@ impl<T: FromValue> Stream for Scan<T> {
             let pending = match &mut this.pending {
                 Some(pending) => pending,
                 None => {
-                    let reply = this.db.send(this.page_command()).into_future();
+                    let reply = match this.nodes.get(this.node) {
+                        Some(node) => this.db.send_to_node(this.page_command(), node),
+                        None => this.db.send(this.page_command()).into_future(),
+                    };
                     this.pending.insert(reply)
                 }
             };
@@ -284,6 +305,11 @@ impl<T: FromValue> Stream for Scan<T> {
             };
             this.pending = None;
             this.finished = &cursor[..] == b"0";
+            if this.finished && this.node + 1 < this.nodes.len() {
+                // This primary is done; the next one starts from 0.
+                this.node += 1;
+                this.finished = false;
+            }
             this.cursor = cursor;
             this.page = elements.into();
         }
@@ -300,6 +326,9 @@ impl Database {
     /// [SCAN](https://redis.io/commands/scan/): every key of this database
     /// (matching the options), as a stream that fetches a page at a time.
     /// `T` is the key's type: `String`, `Bytes`, `Vec<u8>`.
+    /// On a Redis Cluster the stream walks every primary in turn, so it
+    /// covers the whole keyspace (see `docs/CLUSTER.md` for what a
+    /// resharding or failover meanwhile does to it).
     ///
     /// ```no_run
     /// # use redmux::prelude::*;
