@@ -57,6 +57,8 @@ pub(crate) struct Inner {
     pub(crate) router: Router,
     /// The subscriber connection's task, started by the first subscription.
     pubsub: Arc<crate::pubsub::Core>,
+    /// On a cluster: the shard channels' subscriber connections, one per primary.
+    shards: Option<Arc<crate::pubsub::Shards>>,
     /// Exclusive connections leased by `dedicated()`.
     dedicated: Arc<crate::dedicated::Pool>,
 }
@@ -111,12 +113,16 @@ impl Multiplexer {
             endpoint.clone(),
             router.event_sink(),
         ));
+        let shards = router
+            .shard_map()
+            .map(|map| crate::pubsub::Shards::new(map, shared_config.clone(), router.event_sink()));
         let dedicated = Arc::new(crate::dedicated::Pool::new(shared_config, endpoint));
         Ok(Multiplexer {
             inner: Arc::new(Inner {
                 config,
                 router,
                 pubsub,
+                shards,
                 dedicated,
             }),
         })
@@ -147,7 +153,7 @@ impl Multiplexer {
     /// # Ok(()) }
     /// ```
     pub fn subscriber(&self) -> Subscriber {
-        Subscriber::new(self.inner.pubsub.clone())
+        Subscriber::new(self.inner.pubsub.clone()).with_shards(self.inner.shards.clone())
     }
 
     /// Leases an exclusive connection for blocking commands (BLPOP, BLMOVE,
@@ -246,6 +252,9 @@ impl Multiplexer {
     pub async fn close_within(&self, grace: Duration) {
         self.inner.dedicated.close();
         self.inner.pubsub.close().await;
+        if let Some(shards) = &self.inner.shards {
+            shards.close().await;
+        }
         self.inner.router.close(grace).await
     }
 

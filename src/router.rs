@@ -95,6 +95,15 @@ impl Router {
         }
     }
 
+    /// On a cluster, what the subscriber needs to send shard channels to
+    /// their slot's primary.
+    pub(crate) fn shard_map(&self) -> Option<Arc<dyn crate::pubsub::ShardMap>> {
+        match &self.mode {
+            Mode::Standalone(_) => None,
+            Mode::Cluster(cluster) => Some(cluster.shard_map()),
+        }
+    }
+
     /// The cluster's primaries now; `None` for a standalone server.
     pub(crate) fn cluster_primaries(&self) -> Option<Vec<Endpoint>> {
         match &self.mode {

@@ -35,8 +35,8 @@
 //! A command for a slot without a known owner waits in the router until a
 //! topology read names one (`parked`); every change of a slot range's
 //! primary is reported as a `PrimaryChanged` event.
-//!
-//! What is not built yet (issue 11 continues): SSUBSCRIBE routed per shard.
+//! Shard channels follow the same map: `shard_map` gives the subscriber
+//! the owner of a channel's slot and a tick on every change.
 
 mod batch;
 mod fanout;
@@ -175,6 +175,8 @@ struct State {
     /// none (a failed primary before its replica takes over), so the
     /// event for the takeover names both.
     last_owner: Mutex<Vec<Option<Endpoint>>>,
+    /// Ticks when a slot's primary changes (shard channels follow).
+    changes: tokio::sync::watch::Sender<u64>,
     /// Where every node connection hands requests back (a weak link to
     /// this state).
     hand_back: Mutex<Option<HandBack>>,
@@ -206,6 +208,7 @@ impl ClusterRouter {
             counters: Counters::default(),
             parked: parked::Parked::default(),
             last_owner: Mutex::new(vec![None; usize::from(SLOTS)]),
+            changes: tokio::sync::watch::Sender::new(0),
             hand_back: Mutex::new(None),
         });
         let first = state.map();
@@ -330,6 +333,11 @@ impl ClusterRouter {
             return Err(Error::closed(&req.name()));
         }
         self.state.node(node).send(req)
+    }
+
+    /// What the subscriber needs to route shard channels.
+    pub(crate) fn shard_map(&self) -> Arc<dyn crate::pubsub::ShardMap> {
+        Arc::new(ShardView(Arc::downgrade(&self.state)))
     }
 
     /// The primaries in the slot map now.
@@ -630,7 +638,11 @@ impl State {
             }
         }
         drop(last);
-        for change in changes.into_iter().filter(|_| !why.is_empty()) {
+        if why.is_empty() {
+            return;
+        }
+        self.changes.send_modify(|n| *n += 1);
+        for change in changes {
             self.events
                 .emit(crate::events::ConnectionEvent::PrimaryChanged {
                     from: change.from.clone().unwrap_or_else(|| "no node".to_owned()),
@@ -775,6 +787,30 @@ pub(crate) async fn detect(conn: &ConnectionHandle, timeout: Duration) -> Option
         }
     }
     None
+}
+
+/// The slot map as the subscriber sees it (a weak link: subscriptions do
+/// not keep a closed router alive).
+struct ShardView(Weak<State>);
+
+impl crate::pubsub::ShardMap for ShardView {
+    fn owner(&self, channel: &[u8]) -> Option<Endpoint> {
+        self.0.upgrade()?.map().owner(key_slot(channel)).cloned()
+    }
+
+    fn refresh(&self) {
+        if let Some(state) = self.0.upgrade() {
+            state.refresh();
+        }
+    }
+
+    fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        match self.0.upgrade() {
+            Some(state) => state.changes.subscribe(),
+            // Closed: a receiver whose sender is gone ends the watch.
+            None => tokio::sync::watch::channel(0).1,
+        }
+    }
 }
 
 /// How soon the topology is read again while a primary is unreachable:

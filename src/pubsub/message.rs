@@ -118,6 +118,18 @@ pub enum Gap {
         /// Messages dropped since the last item read.
         count: u64,
     },
+    /// A shard channel's cluster slot moved to another primary (a
+    /// resharding or a failover), and the channel was subscribed there;
+    /// messages published between the move and the new subscription are
+    /// lost.
+    Resubscribed {
+        /// The shard channel (without `channelPrefix`).
+        channel: String,
+        /// The node it was subscribed on.
+        from: String,
+        /// The node it is subscribed on now.
+        to: String,
+    },
 }
 
 impl fmt::Display for Gap {
@@ -132,6 +144,11 @@ impl fmt::Display for Gap {
                 f,
                 "{count} messages dropped: the consumer fell behind and the subscription buffer \
                  was full (raise subscriptionBuffer or read faster)"
+            ),
+            Gap::Resubscribed { channel, from, to } => write!(
+                f,
+                "shard channel {channel} moved with its slot from {from} to {to} and was \
+                 subscribed there; messages published during the move are lost"
             ),
         }
     }

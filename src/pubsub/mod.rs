@@ -32,9 +32,14 @@
 //!
 //! **Per-channel order** is kept: one connection, one task, one queue per
 //! subscription.
+//!
+//! **On a Redis Cluster**, shard channels (SSUBSCRIBE) go to the primary
+//! serving their slot instead, one subscriber connection per primary, and
+//! follow the slot when it moves (`shards`).
 
 mod buffer;
 mod message;
+mod shards;
 mod task;
 
 use std::pin::Pin;
@@ -50,7 +55,8 @@ use tokio::sync::{mpsc, oneshot};
 pub use message::{Delivery, Gap, KeyspaceEvent, Message};
 
 use buffer::Buffer;
-use task::{Control, Kind, Shared, Task};
+pub(crate) use shards::{ShardMap, Shards};
+use task::{Control, HandedOff, Kind, Shared, Task};
 
 use crate::config::{Config, Endpoint, Overflow};
 use crate::error::{ConnectionState, Error, Result};
@@ -80,6 +86,8 @@ use crate::events::EventSink;
 #[derive(Clone)]
 pub struct Subscriber {
     core: Arc<Core>,
+    /// On a cluster: shard channels go to their slot's primary.
+    shards: Option<Arc<Shards>>,
     capacity: usize,
     overflow: Overflow,
 }
@@ -97,9 +105,32 @@ pub(crate) struct Core {
 
 impl Core {
     pub(crate) fn new(config: Arc<Config>, endpoint: Endpoint, events: Arc<EventSink>) -> Core {
+        Core::with_task(config, endpoint, events, None)
+    }
+
+    /// A core for a cluster primary's shard channels: those whose slot
+    /// moves are handed to `hand_off`.
+    fn handing_off(
+        config: Arc<Config>,
+        endpoint: Endpoint,
+        events: Arc<EventSink>,
+        hand_off: mpsc::UnboundedSender<HandedOff>,
+    ) -> Core {
+        Core::with_task(config, endpoint, events, Some(hand_off))
+    }
+
+    fn with_task(
+        config: Arc<Config>,
+        endpoint: Endpoint,
+        events: Arc<EventSink>,
+        hand_off: Option<mpsc::UnboundedSender<HandedOff>>,
+    ) -> Core {
         let (tx, rx) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared::default());
-        let task = Task::new(rx, config.clone(), endpoint.clone(), events, shared.clone());
+        let mut task = Task::new(rx, config.clone(), endpoint.clone(), events, shared.clone());
+        if let Some(sink) = hand_off {
+            task = task.handing_off(sink);
+        }
         Core {
             tx,
             idle: Mutex::new(Some(task)),
@@ -145,9 +176,17 @@ impl Subscriber {
         );
         Subscriber {
             core,
+            shards: None,
             capacity,
             overflow,
         }
+    }
+
+    /// The same subscriber, sending shard channels to their cluster slot's
+    /// primary.
+    pub(crate) fn with_shards(mut self, shards: Option<Arc<Shards>>) -> Subscriber {
+        self.shards = shards;
+        self
     }
 
     /// A handle whose new subscriptions hold up to `capacity` unread
@@ -164,6 +203,7 @@ impl Subscriber {
     pub fn with_buffer(&self, capacity: usize, overflow: Overflow) -> Subscriber {
         Subscriber {
             core: self.core.clone(),
+            shards: self.shards.clone(),
             capacity: capacity.max(1),
             overflow,
         }
@@ -202,6 +242,13 @@ impl Subscriber {
     /// [SSUBSCRIBE](https://redis.io/commands/ssubscribe/) to shard
     /// channels (Redis 7.0+; published with `SPUBLISH`). Errors as
     /// [`subscribe`](Self::subscribe).
+    ///
+    /// On a Redis Cluster each channel is subscribed on the primary
+    /// serving its slot (one subscriber connection per primary, shared by
+    /// every subscription), and follows the slot when it moves (a
+    /// resharding, a failover): the subscription then reads a
+    /// [`Gap::Resubscribed`] and goes on. A channel whose slot has no
+    /// known owner yet is refused (kind `Refused`).
     pub async fn ssubscribe<C: AsRef<[u8]>>(
         &self,
         channels: impl IntoIterator<Item = C>,
@@ -242,17 +289,23 @@ impl Subscriber {
     }
 
     /// The subscriber connection's counters.
+    /// On a cluster, the shard channels' connections (one per primary)
+    /// are counted in too; `connected` is the first connection's.
     pub fn stats(&self) -> SubscriberStats {
-        let s = &self.core.shared;
-        SubscriberStats {
-            connected: s.connected.load(Relaxed),
-            subscriptions: s.subscriptions.load(Relaxed),
-            subscribed_names: s.names.load(Relaxed),
-            messages_received: s.messages.load(Relaxed),
-            messages_dropped: s.dropped.load(Relaxed),
-            reconnects: s.reconnects.load(Relaxed),
-            disconnects: s.disconnects.load(Relaxed),
+        let mut stats = SubscriberStats::of(&self.core.shared);
+        if let Some(shards) = &self.shards {
+            for core in shards.cores() {
+                let more = SubscriberStats::of(&core.shared);
+                stats.subscriptions += more.subscriptions;
+                stats.subscribed_names += more.subscribed_names;
+                stats.messages_received += more.messages_received;
+                stats.messages_dropped += more.messages_dropped;
+                stats.reconnects += more.reconnects;
+                stats.disconnects += more.disconnects;
+            }
+            stats.shard_moves = shards.moves.load(Relaxed);
         }
+        stats
     }
 
     async fn open<C: AsRef<[u8]>>(
@@ -293,42 +346,63 @@ impl Subscriber {
         if self.core.shared.closed.load(Relaxed) {
             return Err(Error::closed(command));
         }
-        self.core.start();
+        // Unique across every core of this multiplexer: a shard
+        // subscription keeps its id on each node its channels are on.
         let id = self.core.next_id.fetch_add(1, Relaxed);
         let buffer = Arc::new(Buffer::new(self.capacity, self.overflow));
-        let (done, confirmed) = oneshot::channel();
         let names: Vec<String> = wire
             .iter()
             .map(|n| String::from_utf8_lossy(n.get(sent_prefix.len()..).unwrap_or(n)).into_owned())
             .collect();
-        self.core
-            .tx
-            .send(Control::Subscribe {
-                id,
-                kind,
-                names: wire,
-                prefix_len: prefix.len(),
-                sent_prefix_len: sent_prefix.len(),
-                buffer: buffer.clone(),
-                done,
-            })
-            .map_err(|_| Error::closed(command))?;
+        let (parts, targets) = match (&self.shards, kind) {
+            (Some(shards), Kind::Shard) => (shards.by_node(wire)?, Targets::Shards(shards.clone())),
+            _ => {
+                self.core.start();
+                let one = Targets::One(self.core.tx.clone());
+                (vec![(self.core.clone(), wire)], one)
+            }
+        };
+        let mut confirmations = Vec::with_capacity(parts.len());
+        for (core, names) in parts {
+            let (done, confirmed) = oneshot::channel();
+            core.tx
+                .send(Control::Subscribe {
+                    id,
+                    kind,
+                    names,
+                    prefix_len: prefix.len(),
+                    sent_prefix_len: sent_prefix.len(),
+                    buffer: buffer.clone(),
+                    done,
+                })
+                .map_err(|_| Error::closed(command))?;
+            confirmations.push(confirmed);
+        }
         // From here on, dropping the subscription unsubscribes (also if
         // this future is dropped or times out).
         let subscription = Subscription {
             id,
             buffer,
-            tx: self.core.tx.clone(),
+            targets,
             names,
             timeout: self.core.config.command_timeout(),
             left: false,
         };
         let timeout = self.core.config.command_timeout();
         let started = tokio::time::Instant::now();
-        match tokio::time::timeout(timeout, confirmed).await {
-            Ok(Ok(Ok(()))) => Ok(subscription),
-            Ok(Ok(Err(e))) => Err(e),
-            Ok(Err(_)) => Err(Error::closed(command)),
+        let every = async {
+            for confirmed in confirmations {
+                match confirmed.await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => return Err(e),
+                    Err(_) => return Err(Error::closed(command)),
+                }
+            }
+            Ok(())
+        };
+        match tokio::time::timeout(timeout, every).await {
+            Ok(Ok(())) => Ok(subscription),
+            Ok(Err(e)) => Err(e),
             Err(_) => Err(Error::timeout(
                 command,
                 started.elapsed(),
@@ -380,6 +454,23 @@ pub struct SubscriberStats {
     pub reconnects: u64,
     /// Times the subscriber connection was lost.
     pub disconnects: u64,
+    /// Shard channels moved to another cluster primary with their slot.
+    pub shard_moves: u64,
+}
+
+impl SubscriberStats {
+    fn of(s: &Shared) -> SubscriberStats {
+        SubscriberStats {
+            connected: s.connected.load(Relaxed),
+            subscriptions: s.subscriptions.load(Relaxed),
+            subscribed_names: s.names.load(Relaxed),
+            messages_received: s.messages.load(Relaxed),
+            messages_dropped: s.dropped.load(Relaxed),
+            reconnects: s.reconnects.load(Relaxed),
+            disconnects: s.disconnects.load(Relaxed),
+            shard_moves: 0,
+        }
+    }
 }
 
 /// One subscription's messages, in order: a
@@ -392,11 +483,42 @@ pub struct SubscriberStats {
 pub struct Subscription {
     id: u64,
     buffer: Arc<Buffer>,
-    tx: mpsc::UnboundedSender<Control>,
+    targets: Targets,
     names: Vec<String>,
     timeout: Duration,
     /// Already unsubscribed (`unsubscribe` ran).
     left: bool,
+}
+
+/// Where a subscription's channels are subscribed.
+enum Targets {
+    /// The multiplexer's subscriber connection.
+    One(mpsc::UnboundedSender<Control>),
+    /// Shard channels on a cluster: on any primary's subscriber connection.
+    Shards(Arc<Shards>),
+}
+
+impl Targets {
+    /// Asks every connection the subscription may be on to drop it; the
+    /// confirmations to wait for, if `confirm`.
+    fn unsubscribe(&self, id: u64, confirm: bool) -> Vec<oneshot::Receiver<()>> {
+        let mut waits = Vec::new();
+        let mut control = || {
+            let done = confirm.then(|| {
+                let (done, wait) = oneshot::channel();
+                waits.push(wait);
+                done
+            });
+            Control::Unsubscribe { id, done }
+        };
+        match self {
+            Targets::One(tx) => {
+                let _ = tx.send(control());
+            }
+            Targets::Shards(shards) => shards.to_every_core(control),
+        }
+        waits
+    }
 }
 
 impl Subscription {
@@ -482,17 +604,14 @@ impl Subscription {
     /// None today: an unconfirmed unsubscription still stops delivery.
     pub async fn unsubscribe(mut self) -> Result<()> {
         self.left = true;
-        let (done, confirmed) = oneshot::channel();
-        if self
-            .tx
-            .send(Control::Unsubscribe {
-                id: self.id,
-                done: Some(done),
-            })
-            .is_ok()
-        {
-            let _ = tokio::time::timeout(self.timeout, confirmed).await;
-        }
+        self.buffer.end(Error::closed("UNSUBSCRIBE"));
+        let waits = self.targets.unsubscribe(self.id, true);
+        let _ = tokio::time::timeout(self.timeout, async {
+            for wait in waits {
+                let _ = wait.await;
+            }
+        })
+        .await;
         Ok(())
     }
 }
@@ -508,10 +627,10 @@ impl Stream for Subscription {
 impl Drop for Subscription {
     fn drop(&mut self) {
         if !self.left {
-            let _ = self.tx.send(Control::Unsubscribe {
-                id: self.id,
-                done: None,
-            });
+            // Ended first: a shard channel on its way to another node is
+            // then not subscribed there for nobody.
+            self.buffer.end(Error::closed("UNSUBSCRIBE"));
+            self.targets.unsubscribe(self.id, false);
         }
     }
 }

@@ -110,6 +110,25 @@ pub(crate) enum Control {
     },
     /// End every subscription and the task.
     Close { done: oneshot::Sender<()> },
+    /// The cluster's slot map changed: hand off the shard channels for
+    /// which `moved_away` says another node serves their slot now.
+    Evict { moved_away: MovedAway },
+}
+
+/// Says whether a shard channel's slot is served by another node now.
+pub(crate) type MovedAway = Arc<dyn Fn(&[u8]) -> bool + Send + Sync>;
+
+/// A shard channel this task no longer serves, handed to the layer above
+/// (`shards`) to be subscribed on the node that serves its slot now, for
+/// the same subscription (same id and buffer).
+pub(crate) struct HandedOff {
+    pub(crate) id: u64,
+    pub(crate) name: Bytes,
+    pub(crate) prefix_len: usize,
+    pub(crate) sent_prefix_len: usize,
+    pub(crate) buffer: Arc<Buffer>,
+    /// The node it was subscribed on.
+    pub(crate) from: Endpoint,
 }
 
 /// Counters the handles read (see `SubscriberStats`).
@@ -205,6 +224,9 @@ pub(crate) struct Task {
     /// When the current outage began (after a first connection).
     lost_at: Option<Instant>,
     ever_connected: bool,
+    /// In a cluster: where shard channels whose slot moved are handed off
+    /// (without it, their subscriptions end with an error).
+    hand_off: Option<mpsc::UnboundedSender<HandedOff>>,
 }
 
 impl Task {
@@ -230,7 +252,14 @@ impl Task {
             out: BytesMut::new(),
             lost_at: None,
             ever_connected: false,
+            hand_off: None,
         }
+    }
+
+    /// The same task, handing off shard channels whose slot moved to `sink`.
+    pub(crate) fn handing_off(mut self, sink: mpsc::UnboundedSender<HandedOff>) -> Task {
+        self.hand_off = Some(sink);
+        self
     }
 
     fn label(&self) -> String {
@@ -462,24 +491,43 @@ impl Task {
                 buffer,
                 done,
             }) => {
-                for name in &names {
-                    self.routes
-                        .entry((kind, name.clone()))
-                        .or_default()
-                        .push(id);
+                if buffer.is_ended() {
+                    // Its subscription was dropped while a shard channel
+                    // of it was on its way here.
+                    let _ = done.send(Err(Error::closed(kind.subscribe())));
+                    return true;
                 }
-                self.subs.insert(
-                    id,
-                    Sub {
-                        kind,
-                        names: names.clone(),
-                        prefix_len,
-                        sent_prefix_len,
-                        buffer,
-                        confirmed: false,
-                        live: false,
-                    },
-                );
+                for name in &names {
+                    let ids = self.routes.entry((kind, name.clone())).or_default();
+                    if !ids.contains(&id) {
+                        ids.push(id);
+                    }
+                }
+                match self.subs.get_mut(&id) {
+                    // A shard channel handed off to this node, for a
+                    // subscription that has others here already.
+                    Some(sub) => {
+                        for name in &names {
+                            if !sub.names.contains(name) {
+                                sub.names.push(name.clone());
+                            }
+                        }
+                    }
+                    None => {
+                        self.subs.insert(
+                            id,
+                            Sub {
+                                kind,
+                                names: names.clone(),
+                                prefix_len,
+                                sent_prefix_len,
+                                buffer,
+                                confirmed: false,
+                                live: false,
+                            },
+                        );
+                    }
+                }
                 self.publish_counts();
                 let waiter = Waiter::Subscribed(id, done);
                 if up {
@@ -507,7 +555,55 @@ impl Task {
                 }
                 true
             }
+            Some(Control::Evict { moved_away }) => {
+                let away: Vec<Bytes> = self
+                    .routes
+                    .keys()
+                    .filter(|(kind, name)| *kind == Kind::Shard && moved_away(name))
+                    .map(|(_, name)| name.clone())
+                    .collect();
+                for name in away {
+                    self.hand_off(name);
+                }
+                true
+            }
         }
+    }
+
+    /// Gives shard channel `name` of every subscription that wants it to
+    /// the layer above, to be subscribed where its slot is served now;
+    /// `false` (nothing done) outside a cluster. No SUNSUBSCRIBE is sent:
+    /// the server dropped it with the slot, or the node is gone, and
+    /// anything it still delivers for the name is ignored from now on.
+    fn hand_off(&mut self, name: Bytes) -> bool {
+        let Some(sink) = self.hand_off.clone() else {
+            return false;
+        };
+        let Some(ids) = self.routes.remove(&(Kind::Shard, name.clone())) else {
+            return true;
+        };
+        for id in ids {
+            let Some(sub) = self.subs.get_mut(&id) else {
+                continue;
+            };
+            sub.names.retain(|n| n != &name);
+            let handed = HandedOff {
+                id,
+                name: name.clone(),
+                prefix_len: sub.prefix_len,
+                sent_prefix_len: sub.sent_prefix_len,
+                buffer: sub.buffer.clone(),
+                from: self.endpoint.clone(),
+            };
+            if sub.names.is_empty() {
+                self.subs.remove(&id);
+            }
+            if let Err(unsent) = sink.send(handed) {
+                unsent.0.buffer.end(Error::closed("SSUBSCRIBE"));
+            }
+        }
+        self.publish_counts();
+        true
     }
 
     /// Forgets subscription `id`; the names no subscription wants any more.
@@ -930,6 +1026,10 @@ impl Task {
     /// channel whose slot moved): the subscriptions that wanted it end,
     /// saying so, rather than wait for messages that will not come.
     fn unsubscribed_by_server(&mut self, kind: Kind, name: Bytes) {
+        // In a cluster, the shard channel follows its slot instead.
+        if kind == Kind::Shard && self.hand_off(name.clone()) {
+            return;
+        }
         let Some(ids) = self.routes.get(&(kind, name.clone())).cloned() else {
             return;
         };
