@@ -43,14 +43,16 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use crate::cmd::{Cmd, FromValue, ToArg};
 use crate::commands::{sealed, Commands, How, ListEnd};
 use crate::config::{Config, Endpoint};
-use crate::connection::{open_connection, Established, Role, Stream};
+use crate::connection::{open_connection, Established, Locate, Role, Stream};
 use crate::error::{Error, Result};
 use crate::resp::{Decoder, Value};
 
 /// The pool behind `mux.dedicated()`.
 pub(crate) struct Pool {
     config: Arc<Config>,
-    endpoint: Endpoint,
+    /// Where new connections go, asked at each lease (the primary moves
+    /// with a Sentinel failover; a cluster's first live primary).
+    locate: Locate,
     /// One permit per connection that may be leased at once.
     permits: Arc<Semaphore>,
     idle: Mutex<Vec<Link>>,
@@ -59,17 +61,19 @@ pub(crate) struct Pool {
 
 /// One open connection: the stream and what was read past the last reply.
 struct Link {
+    /// The server it is connected to.
+    endpoint: Endpoint,
     stream: Stream,
     input: BytesMut,
     decoder: Decoder,
 }
 
 impl Pool {
-    pub(crate) fn new(config: Arc<Config>, endpoint: Endpoint) -> Pool {
+    pub(crate) fn new(config: Arc<Config>, locate: Locate) -> Pool {
         Pool {
             permits: Arc::new(Semaphore::new(config.max_dedicated as usize)),
             config,
-            endpoint,
+            locate,
             idle: Mutex::new(Vec::new()),
             closed: AtomicBool::new(false),
         }
@@ -88,6 +92,7 @@ impl Pool {
         if self.closed.load(Ordering::Acquire) {
             return Err(Error::closed("DEDICATED"));
         }
+        let endpoint = (self.locate)();
         let wait = self.config.connect_timeout;
         let permit = match tokio::time::timeout(wait, self.permits.clone().acquire_owned()).await {
             Ok(Ok(permit)) => permit,
@@ -97,21 +102,25 @@ impl Pool {
                     "all {max} dedicated connections to {} are leased and none came back within \
                      connectTimeout ({} ms); drop each Dedicated as soon as its work is done, or \
                      raise maxDedicated",
-                    self.endpoint,
+                    endpoint,
                     wait.as_millis()
                 )))
             }
         };
         // An idle connection may have been closed meanwhile (a restart, the
         // server's idle timeout): a PING proves it before it is handed out.
+        // One to a server that is no longer the primary is closed.
         loop {
             let reused = self.lock_idle().pop();
             let Some(mut link) = reused else { break };
-            let endpoint = self.endpoint.to_string();
+            if link.endpoint != endpoint {
+                continue;
+            }
+            let label = endpoint.to_string();
             let ping = Cmd::new("PING").into_bytes();
             let pong = tokio::time::timeout(
                 self.config.connect_timeout,
-                exchange(&mut link, &ping, &endpoint),
+                exchange(&mut link, &ping, &label),
             )
             .await;
             if let Ok(Ok(Value::SimpleString(_))) = pong {
@@ -119,8 +128,9 @@ impl Pool {
             }
         }
         let Established { stream, session } =
-            open_connection(self.endpoint.clone(), self.config.clone(), Role::Dedicated).await?;
+            open_connection(endpoint.clone(), self.config.clone(), Role::Dedicated).await?;
         let link = Link {
+            endpoint,
             stream,
             input: session.leftover,
             decoder: Decoder::new(self.config.resp_limits),
@@ -205,6 +215,8 @@ enum Failure {
 /// ```
 pub struct Dedicated {
     pool: Arc<Pool>,
+    /// The server it is connected to (kept when the link breaks, for errors).
+    endpoint: Endpoint,
     /// `None` once the connection broke or a call on it timed out.
     link: Option<Link>,
     _permit: OwnedSemaphorePermit,
@@ -221,6 +233,7 @@ impl Dedicated {
     fn new(pool: Arc<Pool>, link: Link, permit: OwnedSemaphorePermit) -> Dedicated {
         let db = pool.config.default_database;
         Dedicated {
+            endpoint: link.endpoint.clone(),
             pool,
             link: Some(link),
             _permit: permit,
@@ -298,7 +311,7 @@ impl Dedicated {
         cmd: Cmd,
         timeout: Option<Duration>,
     ) -> Result<Value> {
-        let endpoint = self.pool.endpoint.to_string();
+        let endpoint = self.endpoint.to_string();
         // The link is out of `self` while the command is in flight: if this
         // future is dropped (a caller's own timeout, `select!`, an aborted
         // task) before the reply was read, the connection is gone with it
@@ -355,7 +368,7 @@ impl Dedicated {
             limit,
             true,
             crate::error::ConnectionState::of_single(
-                format!("{} (dedicated)", self.pool.endpoint),
+                format!("{} (dedicated)", self.endpoint),
                 self.pool.config.client_name.clone(),
                 true,
                 1,
@@ -602,7 +615,7 @@ impl Drop for Dedicated {
 impl std::fmt::Debug for Dedicated {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Dedicated")
-            .field("endpoint", &self.pool.endpoint)
+            .field("endpoint", &self.endpoint)
             .field("usable", &self.link.is_some())
             .field("db", &self.db)
             .field("watching", &self.watching)

@@ -108,15 +108,14 @@ impl Multiplexer {
         let shared_config = Arc::new(config.clone());
         let router = Router::open(shared_config.clone()).await?;
         let endpoint = router.endpoint();
-        let pubsub = Arc::new(crate::pubsub::Core::new(
-            shared_config.clone(),
-            endpoint.clone(),
-            router.event_sink(),
-        ));
+        let pubsub = Arc::new(
+            crate::pubsub::Core::new(shared_config.clone(), endpoint.clone(), router.event_sink())
+                .locating(router.locator()),
+        );
         let shards = router
             .shard_map()
             .map(|map| crate::pubsub::Shards::new(map, shared_config.clone(), router.event_sink()));
-        let dedicated = Arc::new(crate::dedicated::Pool::new(shared_config, endpoint));
+        let dedicated = Arc::new(crate::dedicated::Pool::new(shared_config, router.locator()));
         Ok(Multiplexer {
             inner: Arc::new(Inner {
                 config,

@@ -104,6 +104,15 @@ impl Router {
         }
     }
 
+    /// Where the subscriber and dedicated connections dial, asked before
+    /// each connect (so they follow a failover).
+    pub(crate) fn locator(&self) -> crate::connection::Locate {
+        match &self.mode {
+            Mode::Standalone(standalone) => standalone.locator(),
+            Mode::Cluster(cluster) => cluster.locator(),
+        }
+    }
+
     /// The cluster's primaries now; `None` for a standalone server.
     pub(crate) fn cluster_primaries(&self) -> Option<Vec<Endpoint>> {
         match &self.mode {

@@ -131,6 +131,17 @@ impl Standalone {
         self.inner.primary.endpoint()
     }
 
+    /// Where the primary is now, for the subscriber and dedicated
+    /// connections (with Sentinel: where its connection last connected).
+    pub(crate) fn locator(&self) -> crate::connection::Locate {
+        let inner = Arc::downgrade(&self.inner);
+        let first = self.endpoint();
+        Arc::new(move || match inner.upgrade() {
+            Some(inner) => inner.primary.endpoint(),
+            None => first.clone(),
+        })
+    }
+
     /// The primary's counters, then each replica connection's.
     pub(crate) fn stats_by_endpoint(&self) -> Vec<(Endpoint, Stats)> {
         let mut all = vec![(self.inner.primary.endpoint(), self.inner.primary.stats())];

@@ -108,13 +108,17 @@ async fn sentinels_name_the_primary_and_its_replicas() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sentinel_failover_under_load_moves_writes_to_the_new_primary() {
-    let set = RedisSentinels::start();
+    let mut set = RedisSentinels::start();
     let mux = Multiplexer::connect(
         format!("{},serviceName=svc,syncTimeout=3000", set.endpoints()).as_str(),
     )
     .await
     .unwrap();
     let mut events = mux.events();
+    // A subscription, and a dedicated connection back in the pool, both
+    // on the old primary.
+    let mut news = mux.subscriber().subscribe(["news"]).await.unwrap();
+    drop(mux.dedicated().await.unwrap());
     let stop = Arc::new(AtomicBool::new(false));
     let writers: Vec<_> = (0..8)
         .map(|t| {
@@ -193,4 +197,39 @@ async fn a_sentinel_failover_under_load_moves_writes_to_the_new_primary() {
         "a PrimaryChanged event names both"
     );
     assert_eq!(mux.stats_by_endpoint()[0].0.port(), Some(set.replica.port));
+
+    // A dedicated connection leased now is on the new primary (the idle
+    // one to the old primary is not handed out).
+    let mut conn = mux.dedicated().await.unwrap();
+    let role: Vec<redmux::Value> = conn.execute("ROLE", Vec::<String>::new()).await.unwrap();
+    assert_eq!(
+        role.first(),
+        Some(&redmux::Value::BulkString("master".into())),
+        "{role:?}"
+    );
+    drop(conn);
+    // The old primary goes away: the subscriber reconnects to the new one
+    // and its subscription goes on there.
+    set.primary.kill();
+    let item = tokio::time::timeout(Duration::from_secs(20), news.recv())
+        .await
+        .expect("the subscriber reconnects")
+        .unwrap();
+    assert!(
+        matches!(item, redmux::Delivery::Gap(redmux::Gap::Reconnected { .. })),
+        "{item:?}"
+    );
+    let until = Instant::now() + Duration::from_secs(10);
+    while db.publish("news", "after").await.unwrap() == 0 {
+        assert!(
+            Instant::now() < until,
+            "the subscriber is on the new primary"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(news.next_message().await.unwrap().payload_str(), "after");
+    assert!(
+        mux.subscriber().stats().connected,
+        "connected to the new primary"
+    );
 }

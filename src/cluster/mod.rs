@@ -335,6 +335,26 @@ impl ClusterRouter {
         self.state.node(node).send(req)
     }
 
+    /// A node for the subscriber and dedicated connections: the first
+    /// primary whose connection is up (classic PUBLISH reaches every
+    /// node), else the first primary, else the first seed.
+    pub(crate) fn locator(&self) -> crate::connection::Locate {
+        let state = Arc::downgrade(&self.state);
+        let seed = self.state.seeds[0].clone();
+        Arc::new(move || {
+            let Some(state) = state.upgrade() else {
+                return seed.clone();
+            };
+            let map = state.map();
+            let up = map.primaries.iter().find(|p| {
+                lock(&state.nodes)
+                    .get(&((*p).clone(), Role::Multiplexed))
+                    .is_some_and(|c| c.is_connected())
+            });
+            up.or(map.primaries.first()).unwrap_or(&seed).clone()
+        })
+    }
+
     /// What the subscriber needs to route shard channels.
     pub(crate) fn shard_map(&self) -> Arc<dyn crate::pubsub::ShardMap> {
         Arc::new(ShardView(Arc::downgrade(&self.state)))

@@ -58,6 +58,12 @@ pub(crate) type Resolve = Arc<
         + Sync,
 >;
 
+/// Says, without waiting, which server the connections beside the
+/// command connection (the subscriber's, dedicated ones) should dial now:
+/// the primary the command connection last reached (it follows a
+/// Sentinel failover), or a cluster primary that is up.
+pub(crate) type Locate = Arc<dyn Fn() -> Endpoint + Send + Sync>;
+
 /// The caller's side of one connection: cheap to share, lock-free to use.
 pub(crate) struct ConnectionHandle {
     tx: mpsc::UnboundedSender<Message>,

@@ -108,6 +108,27 @@ impl Core {
         Core::with_task(config, endpoint, events, None)
     }
 
+    /// The same core, its connection dialing wherever `locate` says before
+    /// each connect (the multiplexer's subscriber follows a failover).
+    pub(crate) fn locating(self, locate: crate::connection::Locate) -> Core {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(task) = idle.take() {
+            *idle = Some(task.locating(locate));
+        }
+        drop(idle);
+        self
+    }
+
+    /// The server its connection dials now.
+    fn endpoint(&self) -> Endpoint {
+        let moved = self
+            .shared
+            .endpoint
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        moved.clone().unwrap_or_else(|| self.endpoint.clone())
+    }
+
     /// A core for a cluster primary's shard channels: those whose slot
     /// moves are handed to `hand_off`.
     fn handing_off(
@@ -416,7 +437,7 @@ impl Subscriber {
     /// What a timeout error says about the subscriber connection.
     fn state(&self) -> ConnectionState {
         ConnectionState::of_single(
-            format!("{} (subscriber)", self.core.endpoint),
+            format!("{} (subscriber)", self.core.endpoint()),
             self.core.config.client_name.clone(),
             self.core.shared.connected.load(Relaxed),
             0,
@@ -427,7 +448,7 @@ impl Subscriber {
 impl std::fmt::Debug for Subscriber {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Subscriber")
-            .field("endpoint", &self.core.endpoint)
+            .field("endpoint", &self.core.endpoint())
             .field("capacity", &self.capacity)
             .field("overflow", &self.overflow)
             .field("stats", &self.stats())

@@ -40,7 +40,7 @@ use super::buffer::{Buffer, Pushed};
 use super::message::{Delivery, Gap, Message};
 use crate::cmd::Cmd;
 use crate::config::{Config, Endpoint};
-use crate::connection::{jitter, open_connection, Established, Role, Stream};
+use crate::connection::{jitter, open_connection, Established, Locate, Role, Stream};
 use crate::error::{Error, Result};
 use crate::events::{ConnectionEvent, EventSink};
 use crate::resp::{Decoder, Value};
@@ -142,6 +142,9 @@ pub(crate) struct Shared {
     pub(crate) dropped: AtomicU64,
     pub(crate) subscriptions: AtomicU64,
     pub(crate) names: AtomicU64,
+    /// The server the task dials now, when a locator moved it from the
+    /// one it was made for.
+    pub(crate) endpoint: std::sync::Mutex<Option<Endpoint>>,
 }
 
 struct Sub {
@@ -227,6 +230,9 @@ pub(crate) struct Task {
     /// In a cluster: where shard channels whose slot moved are handed off
     /// (without it, their subscriptions end with an error).
     hand_off: Option<mpsc::UnboundedSender<HandedOff>>,
+    /// Where to connect, asked before each attempt (follows a failover);
+    /// `None`: always `endpoint`.
+    locate: Option<Locate>,
 }
 
 impl Task {
@@ -253,7 +259,14 @@ impl Task {
             lost_at: None,
             ever_connected: false,
             hand_off: None,
+            locate: None,
         }
+    }
+
+    /// The same task, dialing wherever `locate` says before each connect.
+    pub(crate) fn locating(mut self, locate: Locate) -> Task {
+        self.locate = Some(locate);
+        self
     }
 
     /// The same task, handing off shard channels whose slot moved to `sink`.
@@ -273,6 +286,18 @@ impl Task {
         let mut reported = false;
         loop {
             attempt = attempt.saturating_add(1);
+            if let Some(locate) = &self.locate {
+                let now = locate();
+                if now != self.endpoint {
+                    tracing::info!(target: "redmux", from = %self.endpoint, to = %now, "the subscriber connection follows the primary");
+                    *self
+                        .shared
+                        .endpoint
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner()) = Some(now.clone());
+                    self.endpoint = now;
+                }
+            }
             self.events.emit(ConnectionEvent::Connecting {
                 endpoint: self.label(),
                 attempt,
