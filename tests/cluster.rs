@@ -305,8 +305,29 @@ async fn ask_during_a_migration_is_followed_with_asking() {
     let stats = mux.cluster_stats().unwrap();
     assert!(stats.asked >= 2, "{stats:?}");
     assert_eq!(stats.moved, 0, "ASK does not change the map");
+    // A multi-key read while its keys are split between the two nodes:
+    // the source answers TRYAGAIN, and the client sends it again after a
+    // pause until the migration is done.
+    let mget = tokio::spawn({
+        let db = db.clone();
+        async move {
+            db.mget::<Vec<Option<String>>, _>(["{m}:moved", "{m}:stays"])
+                .await
+        }
+    });
+    eventually("the source answered TRYAGAIN", || {
+        from.command_errors("TRYAGAIN") > 0
+    })
+    .await;
+    assert!(!mget.is_finished(), "the MGET is retried, not answered");
     cluster.migrate_keys(from, to, &["{m}:stays"]);
     cluster.finish_migration(slot, to);
+    assert_eq!(
+        mget.await.unwrap().unwrap(),
+        [Some("a".to_string()), Some("b".to_string())],
+        "the retried MGET reads both keys once they are together"
+    );
+    assert!(mux.stats().retried_not_executed > 0, "{:?}", mux.stats());
     for key in ["{m}:moved", "{m}:stays", "{m}:new"] {
         assert!(
             db.get::<Option<String>>(key).await.unwrap().is_some(),

@@ -263,6 +263,16 @@ impl RedisServer {
     }
 
     /// How many times `command` ran, from `INFO commandstats` (0 if never).
+    /// How many error replies with `code` the server sent (INFO errorstats).
+    pub fn command_errors(&self, code: &str) -> u64 {
+        let info = self.command(&["INFO", "errorstats"]);
+        let prefix = format!("errorstat_{code}:count=");
+        info.lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or(0)
+    }
+
     pub fn command_calls(&self, command: &str) -> u64 {
         let info = self.command(&["INFO", "commandstats"]);
         let prefix = format!("cmdstat_{}:calls=", command.to_ascii_lowercase());
