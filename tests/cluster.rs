@@ -158,14 +158,7 @@ async fn multi_key_commands_across_slots_are_split_and_merged_in_order() {
         .script_load("return redis.call('GET', KEYS[1])")
         .await
         .unwrap();
-    for node in &cluster.nodes[..3] {
-        assert_eq!(
-            support::raw_at(node.port, &["SCRIPT", "EXISTS", &sha]),
-            "*1\r\n:1\r\n",
-            "loaded on {}",
-            node.port
-        );
-    }
+    assert_script_on_every_primary(&cluster, &sha, true);
     for key in &keys[..10] {
         let value: String = db.evalsha(&sha, [key], Vec::<String>::new()).await.unwrap();
         assert_eq!(value, format!("v-{key}"));
@@ -237,11 +230,17 @@ async fn multi_key_commands_across_slots_are_split_and_merged_in_order() {
         "FLUSHALL reached every primary"
     );
     admin.database(0).script_flush().await.unwrap();
-    for node in &cluster.nodes[..3] {
+    assert_script_on_every_primary(&cluster, &sha, false);
+}
+
+/// Whether each primary has script `sha` cached (SCRIPT EXISTS on each).
+fn assert_script_on_every_primary(cluster: &RedisCluster, sha: &str, loaded: bool) {
+    let expected = format!("*1\r\n:{}\r\n", u8::from(loaded));
+    for node in &cluster.nodes[..cluster.primaries] {
         assert_eq!(
-            support::raw_at(node.port, &["SCRIPT", "EXISTS", &sha]),
-            "*1\r\n:0\r\n",
-            "SCRIPT FLUSH reached {}",
+            support::raw_at(node.port, &["SCRIPT", "EXISTS", sha]),
+            expected,
+            "SCRIPT EXISTS on primary {} (loaded: {loaded})",
             node.port
         );
     }
@@ -725,8 +724,16 @@ async fn commands_for_a_slot_without_an_owner_wait_for_one() {
         assert!(started.elapsed() < Duration::from_secs(5), "the SET waits");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    // More for the same slot, fire-and-forget then awaited: they wait too,
+    // and run in the order they were issued.
+    db.set("{orphan}:seq", "a").fire_and_forget().unwrap();
+    let append = tokio::spawn({
+        let db = db.clone();
+        async move { db.append("{orphan}:seq", "b").await }
+    });
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(!set.is_finished(), "no node serves the slot: the SET waits");
+    assert_eq!(mux.cluster_stats().unwrap().waited_for_owner, 3);
     let reply = owner.command(&["EXISTS", waits]);
     assert!(
         reply.contains("CLUSTERDOWN"),
@@ -737,6 +744,8 @@ async fn commands_for_a_slot_without_an_owner_wait_for_one() {
     assert!(ok.starts_with("+OK"), "ADDSLOTS: {ok}");
     set.await.unwrap().unwrap();
     assert_eq!(owner.command(&["GET", waits]).trim(), "arrived");
+    assert_eq!(append.await.unwrap().unwrap(), 2, "APPEND ran after the SET");
+    assert_eq!(owner.command(&["GET", "{orphan}:seq"]).trim(), "ab");
     let mut reported = Vec::new();
     while let Some(event) = events.try_recv() {
         if let redmux::ConnectionEvent::PrimaryChanged { endpoint, from, .. } = event {
@@ -759,7 +768,7 @@ async fn commands_for_a_slot_without_an_owner_wait_for_one() {
         e.to_string().contains(&format!("cluster slot {lost}")),
         "{e}"
     );
-    assert_eq!(mux.cluster_stats().unwrap().waited_for_owner, 2);
+    assert_eq!(mux.cluster_stats().unwrap().waited_for_owner, 4);
     // With backlogPolicy=failFast nothing waits.
     let fast = Multiplexer::connect(format!("{},backlogPolicy=failFast", cluster.seed()).as_str())
         .await

@@ -170,7 +170,7 @@ struct State {
     closed: AtomicBool,
     counters: Counters,
     /// Requests for slots without a known owner.
-    parked: parked::Parked,
+    parked: Arc<parked::Parked>,
     /// The last primary known to serve each slot, kept while the slot has
     /// none (a failed primary before its replica takes over), so the
     /// event for the takeover names both.
@@ -206,13 +206,18 @@ impl ClusterRouter {
             rechecks: AtomicU64::new(0),
             closed: AtomicBool::new(false),
             counters: Counters::default(),
-            parked: parked::Parked::default(),
+            parked: Arc::new(parked::Parked::default()),
             last_owner: Mutex::new(vec![None; usize::from(SLOTS)]),
             changes: tokio::sync::watch::Sender::new(0),
             hand_back: Mutex::new(None),
         });
         let first = state.map();
-        state.report_changes(&SlotMap::from_shards(&[]), &first, "");
+        state.report_changes(
+            &mut lock(&state.last_owner),
+            &SlotMap::from_shards(&[]),
+            &first,
+            "",
+        );
         let weak = Arc::downgrade(&state);
         let sink: HandBack = Arc::new(move |returned: Returned| match weak.upgrade() {
             Some(state) => state.on_returned(returned),
@@ -332,6 +337,9 @@ impl ClusterRouter {
         if self.state.closed.load(Relaxed) {
             return Err(Error::closed(&req.name()));
         }
+        if !self.state.map().primaries.contains(node) {
+            return Err(node_retired(&req.name(), node));
+        }
         self.state.node(node).send(req)
     }
 
@@ -449,38 +457,50 @@ impl State {
             return Err(Error::closed(&req.name()));
         }
         let map = self.map();
-        let node = match slot {
+        let (node, req) = match slot {
             Some(slot) => match map.owner(slot) {
-                Some(node) => node,
-                None => return self.park(slot, req),
+                Some(node) if self.parked.is_empty() => (node, req),
+                owner => match self.park(slot, req, owner.is_some()) {
+                    Some(req) => (owner.unwrap_or(&self.seeds[0]), req),
+                    None => return Ok(()),
+                },
             },
             None => match map.primaries.first() {
-                Some(node) => node,
-                None => &self.seeds[0],
+                Some(node) => (node, req),
+                None => (&self.seeds[0], req),
             },
         };
         self.node(node).send(req)
     }
 
-    /// Holds a request for a slot without a known owner, and reads the
-    /// topology until one is known (or the request times out).
-    fn park(self: &Arc<Self>, slot: u16, req: Request) -> Result<()> {
-        self.parked.hold(slot, req, &self.config)?;
-        self.clone().refresh();
-        if self.parked.start_watch() {
-            spawn_owner_watch(Arc::downgrade(self));
+    /// Holds a request for a slot without a known owner (or behind others
+    /// for its slot that wait), and reads the topology until one is known
+    /// or the request times out; the request back if it need not wait.
+    fn park(self: &Arc<Self>, slot: u16, req: Request, owner_known: bool) -> Option<Request> {
+        if let Some(req) = self.parked.hold(slot, req, owner_known, &self.config) {
+            return Some(req);
         }
-        Ok(())
+        if !owner_known {
+            self.clone().refresh();
+        }
+        if self.parked.start_watch() {
+            spawn_owner_watch(Arc::downgrade(self), self.parked.clone());
+        }
+        None
     }
 
-    /// Sends on the held requests whose slot has an owner now.
+    /// Sends on the held requests whose slot has an owner now, in the
+    /// order they came.
     fn release_parked(self: &Arc<Self>) {
         let map = self.map();
-        for (slot, req) in self.parked.take_owned(|slot| map.owner(slot).is_some()) {
-            if let Err(e) = self.send_to_slot(Some(slot), req) {
-                tracing::debug!(target: "redmux", %e, "request that waited for its slot's owner refused");
-            }
-        }
+        self.parked.release(
+            |slot| map.owner(slot),
+            |node, req| {
+                if let Err(e) = self.node(node).send(req) {
+                    tracing::debug!(target: "redmux", %e, "request that waited for its slot's owner refused");
+                }
+            },
+        );
     }
 
     /// A read for a replica of the slot's primary (round robin over its
@@ -587,13 +607,7 @@ impl State {
                 // cursor only that node understands): another would answer
                 // for the wrong shard.
                 let name = request.name();
-                let endpoint = "a retired cluster node";
-                request.fail(Error::connection_lost(
-                    &name,
-                    endpoint,
-                    "the node stopped being a primary before this part of a cluster-wide command was sent",
-                    false,
-                ));
+                request.fail(node_retired(&name, &"a former primary"));
             }
             ReturnReason::Unsent => {
                 let slot = request_slot(&request).ok().flatten();
@@ -606,43 +620,58 @@ impl State {
 
     /// A `MOVED` says `slot` is served by `node` now.
     fn learn(self: &Arc<Self>, slot: u16, node: &Endpoint) {
-        let (old, new) = {
-            let mut guard = self.map.write().unwrap_or_else(|e| e.into_inner());
-            if guard.owner(slot) == Some(node) {
-                return; // another request's MOVED said so already
-            }
-            let mut next = SlotMap {
-                owner: guard.owner.clone(),
-                primaries: guard.primaries.clone(),
-                replicas: guard.replicas.clone(),
+        {
+            // The owners' memory first, then the map: changes are reported
+            // in the order they are made.
+            let mut last = lock(&self.last_owner);
+            let (old, new) = {
+                let mut guard = self.map.write().unwrap_or_else(|e| e.into_inner());
+                if guard.owner(slot) == Some(node) {
+                    return; // another request's MOVED said so already
+                }
+                let mut next = SlotMap {
+                    owner: guard.owner.clone(),
+                    primaries: guard.primaries.clone(),
+                    replicas: guard.replicas.clone(),
+                };
+                let index = next.index_of(node);
+                if let Some(owner) = next.owner.get_mut(usize::from(slot)) {
+                    *owner = Some(index);
+                }
+                let new = Arc::new(next);
+                (std::mem::replace(&mut *guard, new.clone()), new)
             };
-            let index = next.index_of(node);
-            if let Some(owner) = next.owner.get_mut(usize::from(slot)) {
-                *owner = Some(index);
-            }
-            let new = Arc::new(next);
-            (std::mem::replace(&mut *guard, new.clone()), new)
-        };
-        self.report_changes(&old, &new, "a MOVED redirect");
+            self.report_changes(&mut last, &old, &new, "a MOVED redirect");
+        }
         self.release_parked();
     }
 
     /// Puts a freshly read slot map in place.
     fn install(self: &Arc<Self>, map: Arc<SlotMap>) {
-        let old = std::mem::replace(
-            &mut *self.map.write().unwrap_or_else(|e| e.into_inner()),
-            map.clone(),
-        );
-        self.report_changes(&old, &map, "a topology read");
+        {
+            let mut last = lock(&self.last_owner);
+            let old = std::mem::replace(
+                &mut *self.map.write().unwrap_or_else(|e| e.into_inner()),
+                map.clone(),
+            );
+            self.report_changes(&mut last, &old, &map, "a topology read");
+        }
         self.release_parked();
     }
 
     /// One `PrimaryChanged` event per (old primary, new primary) pair of
     /// the slots whose owner changed (a failover, a migrated slot, a
-    /// slot assigned for the first time).
-    /// The first map (`why` empty) only records the owners.
-    fn report_changes(&self, old: &SlotMap, new: &SlotMap, why: &str) {
-        let mut last = lock(&self.last_owner);
+    /// slot assigned for the first time), and a tick for shard channels;
+    /// `last` (the `last_owner` guard, held by the caller across the map
+    /// swap) remembers each slot's owner. The first map (`why` empty) is
+    /// only remembered.
+    fn report_changes(
+        &self,
+        last: &mut [Option<Endpoint>],
+        old: &SlotMap,
+        new: &SlotMap,
+        why: &str,
+    ) {
         let changes = topology::owner_changes(
             |slot| old.owner(slot).or(last[usize::from(slot)].as_ref()),
             |slot| new.owner(slot),
@@ -657,7 +686,6 @@ impl State {
                 }
             }
         }
-        drop(last);
         if why.is_empty() {
             return;
         }
@@ -824,6 +852,12 @@ impl crate::pubsub::ShardMap for ShardView {
         }
     }
 
+    fn is_primary(&self, node: &Endpoint) -> bool {
+        self.0
+            .upgrade()
+            .is_some_and(|state| state.map().primaries.contains(node))
+    }
+
     fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
         match self.0.upgrade() {
             Some(state) => state.changes.subscribe(),
@@ -870,12 +904,18 @@ fn spawn_failure_watch(
 
 /// While requests wait for their slot's owner: reads the topology every
 /// [`parked::OWNER_RECHECK`] and fails the ones whose time is up.
-fn spawn_owner_watch(state: Weak<State>) {
+fn spawn_owner_watch(state: Weak<State>, parked: Arc<parked::Parked>) {
     tokio::spawn(async move {
         let mut next: Option<tokio::time::Instant> = None;
         loop {
             let recheck = tokio::time::Instant::now() + parked::OWNER_RECHECK;
-            tokio::time::sleep_until(next.map_or(recheck, |d| d.min(recheck))).await;
+            let wake = next.map_or(recheck, |d| d.min(recheck));
+            parked.wake_at(wake);
+            tokio::select! {
+                _ = tokio::time::sleep_until(wake) => {}
+                // A request whose deadline comes before `wake`.
+                _ = parked.arrived.notified() => {}
+            }
             let Some(state) = state.upgrade() else { return };
             if state.closed.load(Relaxed) {
                 state.parked.fail_all();
@@ -975,6 +1015,24 @@ fn command_slot(command: &[u8]) -> Result<Option<u16>> {
         }
     }
     Ok(found)
+}
+
+/// A command meant for one primary (a SCAN page, a part of a command sent
+/// to every primary) whose node stopped being a primary before it was sent.
+fn node_retired(name: &str, node: &dyn std::fmt::Display) -> Error {
+    let again = if name == "SCAN" {
+        "start the scan again: a new scan walks the primaries there are now"
+    } else {
+        "send the command again"
+    };
+    Error::connection_lost(
+        name,
+        &node.to_string(),
+        &format!(
+            "the node stopped being a cluster primary (a failover or resharding) before {name}              was sent to it, and no other node can answer for it; nothing ran; {again}"
+        ),
+        false,
+    )
 }
 
 fn cross_slot(name: &str, first: u16, other: u16) -> Error {

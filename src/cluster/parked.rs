@@ -11,15 +11,16 @@
 //! on as soon as its slot has an owner (a slot whose owner is known but
 //! unreachable waits in that node's connection backlog instead).
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed, Ordering::SeqCst};
 use std::sync::Mutex;
 use std::time::Duration;
 
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::config::{BacklogPolicy, Config};
 use crate::connection::request::Request;
-use crate::error::{ConnectionState, Error, Result};
+use crate::error::{ConnectionState, Error};
 
 /// How often the topology is read again while requests wait for an owner.
 pub(super) const OWNER_RECHECK: Duration = Duration::from_millis(250);
@@ -34,32 +35,57 @@ struct Waiting {
 #[derive(Default)]
 pub(super) struct Parked {
     waiting: Mutex<Vec<Waiting>>,
+    /// `waiting.len()`, read without the lock on every routed command.
+    count: AtomicUsize,
     /// A task is re-reading the topology and expiring deadlines.
     watched: AtomicBool,
+    /// Wakes that task when a request arrives whose deadline comes before
+    /// the task's next wake-up (`wake`).
+    pub(super) arrived: Notify,
+    wake: Mutex<Option<Instant>>,
     /// Requests that ever waited here (`ClusterStats::waited_for_owner`).
     total: AtomicU64,
 }
 
 impl Parked {
-    /// Holds `req` for `slot`; refused (and given back to the caller's
-    /// error) with `backlogPolicy=failFast` or once `backlogLimit` wait.
-    pub(super) fn hold(&self, slot: u16, mut req: Request, config: &Config) -> Result<()> {
+    /// Whether nothing waits (one atomic load: the common case).
+    pub(super) fn is_empty(&self) -> bool {
+        self.count.load(SeqCst) == 0
+    }
+
+    /// Holds `req` for `slot` when no node is known to serve it
+    /// (`owner_known` false), or when requests for the slot already wait
+    /// (they go first); gives it back to be sent otherwise. A request
+    /// refused (`backlogPolicy=failFast`, `backlogLimit` reached) is
+    /// answered here with an error naming the slot.
+    pub(super) fn hold(
+        &self,
+        slot: u16,
+        mut req: Request,
+        owner_known: bool,
+        config: &Config,
+    ) -> Option<Request> {
+        let mut waiting = lock(&self.waiting);
+        if owner_known && !waiting.iter().any(|w| w.slot == slot) {
+            return Some(req);
+        }
         let name = req.name();
         if config.backlog_policy == BacklogPolicy::FailFast {
-            return Err(Error::connection_lost(
+            req.fail(Error::connection_lost(
                 &name,
                 &no_owner(slot),
                 "no node is known to serve the slot and backlogPolicy is failFast",
                 false,
             ));
+            return None;
         }
-        let mut waiting = lock(&self.waiting);
         if waiting.len() >= config.backlog_limit {
-            return Err(Error::backlog_full(
+            req.fail(Error::backlog_full(
                 &name,
                 &no_owner(slot),
                 config.backlog_limit,
             ));
+            return None;
         }
         let deadline = req.start_clock(Instant::now());
         waiting.push(Waiting {
@@ -67,8 +93,19 @@ impl Parked {
             deadline,
             request: req,
         });
+        self.count.store(waiting.len(), SeqCst);
         self.total.fetch_add(1, Relaxed);
-        Ok(())
+        drop(waiting);
+        if lock(&self.wake).is_some_and(|wake| deadline < wake) {
+            self.arrived.notify_one();
+        }
+        None
+    }
+
+    /// When the watch task wakes next (to expire deadlines, read the
+    /// topology).
+    pub(super) fn wake_at(&self, at: Instant) {
+        *lock(&self.wake) = Some(at);
     }
 
     /// Whether the caller should start the watch task (none runs yet).
@@ -80,24 +117,28 @@ impl Parked {
     pub(super) fn stop_watch_if_empty(&self) -> bool {
         let waiting = lock(&self.waiting);
         if waiting.is_empty() {
+            *lock(&self.wake) = None;
             self.watched.store(false, Relaxed);
             return true;
         }
         false
     }
 
-    /// Takes out, in arrival order, the requests whose slot `owned` says
-    /// has an owner now.
-    pub(super) fn take_owned(&self, owned: impl Fn(u16) -> bool) -> Vec<(u16, Request)> {
+    /// Hands `send`, in arrival order, the requests whose slot has an
+    /// owner now (`owner`), while holding the lock: a request for the same
+    /// slot routed meanwhile waits behind them, so none overtakes another.
+    pub(super) fn release<N>(&self, owner: impl Fn(u16) -> Option<N>, send: impl Fn(N, Request)) {
         let mut waiting = lock(&self.waiting);
         if waiting.is_empty() {
-            return Vec::new();
+            return;
         }
-        let (ready, still): (Vec<Waiting>, Vec<Waiting>) = std::mem::take(&mut *waiting)
-            .into_iter()
-            .partition(|w| owned(w.slot));
-        *waiting = still;
-        ready.into_iter().map(|w| (w.slot, w.request)).collect()
+        for w in std::mem::take(&mut *waiting) {
+            match owner(w.slot) {
+                Some(node) => send(node, w.request),
+                None => waiting.push(w),
+            }
+        }
+        self.count.store(waiting.len(), SeqCst);
     }
 
     /// Fails the requests whose deadline has passed with a timeout naming
@@ -109,6 +150,7 @@ impl Parked {
                 .into_iter()
                 .partition(|w| w.deadline <= now);
             *waiting = still;
+            self.count.store(waiting.len(), SeqCst);
             expired
         };
         for w in expired {
@@ -130,6 +172,7 @@ impl Parked {
     /// Fails everything waiting (the multiplexer closed).
     pub(super) fn fail_all(&self) {
         let all = std::mem::take(&mut *lock(&self.waiting));
+        self.count.store(0, SeqCst);
         for w in all {
             let name = w.request.name();
             w.request.fail(Error::closed(&name));
@@ -171,11 +214,25 @@ mod tests {
         let config = Config::default();
         let (a, _rx_a) = request(Duration::from_secs(60));
         let (b, rx_b) = request(Duration::from_millis(1));
-        parked.hold(7, a, &config).unwrap();
-        parked.hold(9, b, &config).unwrap();
-        assert_eq!(parked.total(), 2);
-        let ready = parked.take_owned(|slot| slot == 7);
-        assert_eq!(ready.iter().map(|(s, _)| *s).collect::<Vec<_>>(), vec![7]);
+        let (c, _rx_c) = request(Duration::from_secs(60));
+        assert!(parked.hold(7, a, false, &config).is_none());
+        assert!(parked.hold(9, b, false, &config).is_none());
+        // The owner of 7 is known now, but a request for it waits: this
+        // one waits behind it rather than overtake it.
+        assert!(parked.hold(7, c, true, &config).is_none());
+        let (d, _rx_d) = request(Duration::from_secs(60));
+        assert!(
+            parked.hold(8, d, true, &config).is_some(),
+            "nothing waits for 8"
+        );
+        assert_eq!(parked.total(), 3);
+        let sent = std::cell::RefCell::new(Vec::new());
+        parked.release(
+            |slot| (slot == 7).then_some(slot),
+            |slot, _req| sent.borrow_mut().push(slot),
+        );
+        assert_eq!(sent.into_inner(), vec![7, 7]);
+        assert!(!parked.is_empty());
         let later = Instant::now() + Duration::from_millis(5);
         assert_eq!(parked.expire(later, None), None, "nothing left to wait");
         let err = match rx_b.await {
@@ -194,17 +251,19 @@ mod tests {
             ..Config::default()
         };
         let parked = Parked::default();
-        parked
-            .hold(1, request(Duration::from_secs(1)).0, &config)
-            .unwrap();
-        let full = parked
-            .hold(1, request(Duration::from_secs(1)).0, &config)
-            .unwrap_err();
+        let refused = |slot: u16, parked: &Parked, config: &Config| {
+            let (req, rx) = request(Duration::from_secs(1));
+            assert!(parked.hold(slot, req, false, config).is_none());
+            match futures_util::FutureExt::now_or_never(rx) {
+                Some(Ok(Err(e))) => Some(e),
+                _ => None,
+            }
+        };
+        assert!(refused(1, &parked, &config).is_none(), "held");
+        let full = refused(1, &parked, &config).expect("refused: the backlog is full");
         assert!(full.to_string().contains("cluster slot 1"), "{full}");
         config.backlog_policy = BacklogPolicy::FailFast;
-        let fast = Parked::default()
-            .hold(2, request(Duration::from_secs(1)).0, &config)
-            .unwrap_err();
+        let fast = refused(2, &Parked::default(), &config).expect("refused: failFast");
         assert!(fast.to_string().contains("failFast"), "{fast}");
     }
 }

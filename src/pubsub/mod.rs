@@ -395,6 +395,7 @@ impl Subscriber {
                     sent_prefix_len: sent_prefix.len(),
                     buffer: buffer.clone(),
                     done,
+                    gap: None,
                 })
                 .map_err(|_| Error::closed(command))?;
             confirmations.push(confirmed);

@@ -25,8 +25,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot, watch};
 
-use super::buffer::Buffer;
-use super::message::{Delivery, Gap};
+use super::message::Gap;
 use super::task::{Control, HandedOff, Kind};
 use super::Core;
 use crate::config::{Config, Endpoint};
@@ -41,7 +40,14 @@ pub(crate) trait ShardMap: Send + Sync {
     fn refresh(&self);
     /// Ticks whenever a slot's primary changes in the map.
     fn changes(&self) -> watch::Receiver<u64>;
+    /// Whether `node` is a primary in the map now.
+    fn is_primary(&self, node: &Endpoint) -> bool;
 }
+
+/// How long after a slot map change a subscriber connection to a node
+/// that is no longer a primary, and holds nothing, is closed (its shard
+/// channels are handed off in the meantime).
+const RETIRE_AFTER: Duration = Duration::from_secs(1);
 
 /// How often a handed-off channel looks for its slot's new owner.
 const LOOK_AGAIN: Duration = Duration::from_millis(100);
@@ -172,7 +178,14 @@ impl Shards {
 
     /// Asks every core to hand off the channels whose slot another node
     /// serves now (a failover: the old node cannot say so itself).
-    fn evict_moved(&self) {
+    fn evict_moved(self: &Arc<Self>) {
+        let weak = Arc::downgrade(self);
+        tokio::spawn(async move {
+            tokio::time::sleep(RETIRE_AFTER).await;
+            if let Some(shards) = weak.upgrade() {
+                shards.retire_idle().await;
+            }
+        });
         for (node, core) in lock(&self.cores).iter() {
             let map = self.map.clone();
             let node = node.clone();
@@ -182,68 +195,137 @@ impl Shards {
         }
     }
 
-    /// Subscribes a handed-off channel on the node serving its slot now.
+    /// Subscribes a handed-off channel on the node serving its slot now,
+    /// trying again (after a topology read) while the node it finds still
+    /// redirects (the map can lag behind the move), until the command
+    /// timeout; then the subscription ends with an error naming the channel.
     async fn rehome(self: Arc<Self>, moved: HandedOff) {
-        let channel = String::from_utf8_lossy(&moved.name[moved.prefix_len..]).into_owned();
+        let HandedOff {
+            id,
+            name,
+            prefix_len,
+            sent_prefix_len,
+            buffer,
+            from,
+            caller,
+        } = moved;
+        let channel = String::from_utf8_lossy(name.get(prefix_len..).unwrap_or(&name)).into_owned();
         let give_up = tokio::time::Instant::now() + self.config.command_timeout();
-        let owner = loop {
-            if moved.buffer.is_ended() {
+        let mut last_error: Option<Error> = None;
+        let outcome: Result<()> = loop {
+            if buffer.is_ended() {
                 return; // the subscription was dropped meanwhile
             }
-            match self.map.owner(&moved.name) {
-                Some(owner) if owner != moved.from => break owner,
-                _ => self.map.refresh(),
+            if self.closed.load(Relaxed) {
+                break Err(Error::closed("SSUBSCRIBE"));
             }
             if tokio::time::Instant::now() >= give_up {
-                moved.buffer.end(Error::connection_lost(
+                let why = last_error.take().map_or_else(
+                    || "no other node was found serving it".to_owned(),
+                    |e| format!("the node serving it refused the subscription ({e})"),
+                );
+                break Err(Error::connection_lost(
                     "SSUBSCRIBE",
-                    &format!("{} (subscriber)", moved.from),
+                    &format!("{from} (subscriber)"),
                     &format!(
-                        "the slot of shard channel {channel} moved and no other node was found \
-                         serving it within the command timeout; subscribe again"
+                        "the slot of shard channel {channel} moved and {why} within the \
+                         command timeout; subscribe again"
                     ),
                     false,
                 ));
-                return;
             }
-            tokio::time::sleep(LOOK_AGAIN).await;
+            let owner = match self.map.owner(&name) {
+                Some(owner) if owner != from || last_error.is_some() => owner,
+                _ => {
+                    self.map.refresh();
+                    tokio::time::sleep(LOOK_AGAIN).await;
+                    continue;
+                }
+            };
+            let (done, confirmed) = oneshot::channel();
+            let sent = self.core(&owner).tx.send(Control::Subscribe {
+                id,
+                kind: Kind::Shard,
+                names: vec![name.clone()],
+                prefix_len,
+                sent_prefix_len,
+                buffer: buffer.clone(),
+                done,
+                gap: Some(Gap::Resubscribed {
+                    channel: channel.clone(),
+                    from: from.to_string(),
+                    to: owner.to_string(),
+                }),
+            });
+            if sent.is_err() {
+                break Err(Error::closed("SSUBSCRIBE"));
+            }
+            let left = give_up.saturating_duration_since(tokio::time::Instant::now());
+            match tokio::time::timeout(left, confirmed).await {
+                Ok(Ok(Ok(()))) => {
+                    self.moves.fetch_add(1, Relaxed);
+                    break Ok(());
+                }
+                // MOVED: that node does not serve the slot yet (or any
+                // more); look again.
+                Ok(Ok(Err(e))) if e.server_code() == Some("MOVED") => {
+                    last_error = Some(e);
+                    self.map.refresh();
+                    tokio::time::sleep(LOOK_AGAIN).await;
+                }
+                Ok(Ok(Err(e))) => break Err(e.with_command("SSUBSCRIBE")),
+                Ok(Err(_)) => break Err(Error::closed("SSUBSCRIBE")),
+                Err(_) => {
+                    break Err(Error::connection_lost(
+                        "SSUBSCRIBE",
+                        &format!("{owner} (subscriber)"),
+                        &format!(
+                            "shard channel {channel} moved with its slot to this node and its \
+                             subscription here was not confirmed within the command timeout; \
+                             subscribe again"
+                        ),
+                        false,
+                    ))
+                }
+            }
         };
-        self.moves.fetch_add(1, Relaxed);
-        let _ = moved.buffer.push(
-            Delivery::Gap(Gap::Resubscribed {
-                channel: channel.clone(),
-                from: moved.from.to_string(),
-                to: owner.to_string(),
-            }),
-            || Error::closed("SSUBSCRIBE"),
-        );
-        let (done, confirmed) = oneshot::channel();
-        let buffer: Arc<Buffer> = moved.buffer.clone();
-        let sent = self.core(&owner).tx.send(Control::Subscribe {
-            id: moved.id,
-            kind: Kind::Shard,
-            names: vec![moved.name.clone()],
-            prefix_len: moved.prefix_len,
-            sent_prefix_len: moved.sent_prefix_len,
-            buffer: moved.buffer,
-            done,
-        });
-        if sent.is_err() {
-            return buffer.end(Error::closed("SSUBSCRIBE"));
+        match (outcome, caller) {
+            (Ok(()), Some(caller)) => {
+                let _ = caller.send(Ok(()));
+            }
+            (Ok(()), None) => {}
+            (Err(e), caller) => {
+                tracing::warn!(target: "redmux", %channel, %e, "a shard channel could not follow its slot");
+                match caller {
+                    Some(caller) => {
+                        let _ = caller.send(Err(e));
+                    }
+                    None => buffer.end(e),
+                }
+            }
         }
-        match tokio::time::timeout(self.config.command_timeout(), confirmed).await {
-            Ok(Ok(Ok(()))) => {}
-            Ok(Ok(Err(e))) => buffer.end(e),
-            Ok(Err(_)) => buffer.end(Error::closed("SSUBSCRIBE")),
-            Err(_) => buffer.end(Error::connection_lost(
-                "SSUBSCRIBE",
-                &format!("{owner} (subscriber)"),
-                &format!(
-                    "shard channel {channel} moved to this node and its subscription was not \
-                     confirmed within the command timeout; subscribe again"
-                ),
-                false,
-            )),
+    }
+
+    /// Closes the connections to nodes that are no longer primaries and
+    /// hold no subscription (a failed-over node would otherwise be dialed
+    /// for ever).
+    async fn retire_idle(&self) {
+        let retired: Vec<(Endpoint, Arc<Core>)> = {
+            let mut cores = lock(&self.cores);
+            let gone: Vec<Endpoint> = cores
+                .iter()
+                .filter(|(node, core)| {
+                    !self.map.is_primary(node) && core.shared.subscriptions.load(Relaxed) == 0
+                })
+                .map(|(node, _)| node.clone())
+                .collect();
+            gone.into_iter()
+                .filter_map(|node| cores.remove(&node).map(|core| (node, core)))
+                .collect()
+        };
+        for (node, core) in retired {
+            tracing::info!(target: "redmux", endpoint = %node, "shard subscriber connection to a former primary closed");
+            core.close().await;
         }
     }
 

@@ -101,6 +101,9 @@ pub(crate) enum Control {
         sent_prefix_len: usize,
         buffer: Arc<Buffer>,
         done: oneshot::Sender<Result<()>>,
+        /// Pushed to the subscription once the server confirmed, before
+        /// any message that follows (a shard channel that moved here).
+        gap: Option<Gap>,
     },
     /// Stop delivering to subscription `id`; answer `done` (if any) once
     /// the server confirmed the names no other subscription wants.
@@ -129,6 +132,10 @@ pub(crate) struct HandedOff {
     pub(crate) buffer: Arc<Buffer>,
     /// The node it was subscribed on.
     pub(crate) from: Endpoint,
+    /// The caller still waiting for this subscription to be confirmed
+    /// (it was made while this node's connection was down): answered once
+    /// the channel is subscribed where it went.
+    pub(crate) caller: Option<oneshot::Sender<Result<()>>>,
 }
 
 /// Counters the handles read (see `SubscriberStats`).
@@ -161,8 +168,20 @@ struct Sub {
 
 /// Who waits for a group to complete.
 enum Waiter {
-    Subscribed(u64, oneshot::Sender<Result<()>>),
+    Subscribed(Joining),
     Unsubscribed(oneshot::Sender<()>),
+}
+
+/// A subscription (or names added to one) waiting for confirmation.
+struct Joining {
+    id: u64,
+    done: oneshot::Sender<Result<()>>,
+    /// Names added to a subscription this task already had (a shard
+    /// channel handed over from another node): if refused, only these are
+    /// dropped.
+    added: Option<Vec<Bytes>>,
+    /// Pushed to the subscription once confirmed (see `Control::Subscribe`).
+    gap: Option<Gap>,
 }
 
 /// One request of the task: one command, or one per shard channel, whose
@@ -515,6 +534,7 @@ impl Task {
                 sent_prefix_len,
                 buffer,
                 done,
+                gap,
             }) => {
                 if buffer.is_ended() {
                     // Its subscription was dropped while a shard channel
@@ -528,15 +548,18 @@ impl Task {
                         ids.push(id);
                     }
                 }
+                let mut added = None;
                 match self.subs.get_mut(&id) {
                     // A shard channel handed off to this node, for a
                     // subscription that has others here already.
                     Some(sub) => {
-                        for name in &names {
-                            if !sub.names.contains(name) {
-                                sub.names.push(name.clone());
-                            }
-                        }
+                        let new: Vec<Bytes> = names
+                            .iter()
+                            .filter(|n| !sub.names.contains(n))
+                            .cloned()
+                            .collect();
+                        sub.names.extend(new.iter().cloned());
+                        added = Some(new);
                     }
                     None => {
                         self.subs.insert(
@@ -554,7 +577,12 @@ impl Task {
                     }
                 }
                 self.publish_counts();
-                let waiter = Waiter::Subscribed(id, done);
+                let waiter = Waiter::Subscribed(Joining {
+                    id,
+                    done,
+                    added,
+                    gap,
+                });
                 if up {
                     // Every name, also those another subscription holds:
                     // SUBSCRIBE is idempotent on the server, and this
@@ -569,7 +597,7 @@ impl Task {
                 // A subscribe that timed out while the connection was down
                 // waits no more.
                 self.waiting
-                    .retain(|w| !matches!(w, Waiter::Subscribed(waiting, _) if *waiting == id));
+                    .retain(|w| !matches!(w, Waiter::Subscribed(j) if j.id == id));
                 let gone = self.remove(id);
                 let waiters: Vec<Waiter> = done.into_iter().map(Waiter::Unsubscribed).collect();
                 match gone {
@@ -612,16 +640,28 @@ impl Task {
                 continue;
             };
             sub.names.retain(|n| n != &name);
-            let handed = HandedOff {
+            let mut handed = HandedOff {
                 id,
                 name: name.clone(),
                 prefix_len: sub.prefix_len,
                 sent_prefix_len: sub.sent_prefix_len,
                 buffer: sub.buffer.clone(),
                 from: self.endpoint.clone(),
+                caller: None,
             };
             if sub.names.is_empty() {
                 self.subs.remove(&id);
+                // Made while this connection was down: its caller waits
+                // for the node the channel went to instead.
+                if let Some(at) = self
+                    .waiting
+                    .iter()
+                    .position(|w| matches!(w, Waiter::Subscribed(j) if j.id == id))
+                {
+                    if let Waiter::Subscribed(j) = self.waiting.swap_remove(at) {
+                        handed.caller = Some(j.done);
+                    }
+                }
             }
             if let Err(unsent) = sink.send(handed) {
                 unsent.0.buffer.end(Error::closed("SSUBSCRIBE"));
@@ -748,7 +788,7 @@ impl Task {
                     Some((command, text)) => {
                         let waited_for = waiters
                             .iter()
-                            .any(|w| matches!(w, Waiter::Subscribed(w, _) if *w == id));
+                            .any(|w| matches!(w, Waiter::Subscribed(j) if j.id == id));
                         if !waited_for {
                             self.end(id, Error::server(command, text));
                         }
@@ -773,6 +813,34 @@ impl Task {
         self.forget(id);
     }
 
+    /// Undoes a subscribe: the whole subscription `id`, or only `added`
+    /// names of it.
+    fn undo(&mut self, id: u64, added: Option<Vec<Bytes>>) {
+        let Some(names) = added else {
+            return self.forget(id);
+        };
+        let Some(sub) = self.subs.get_mut(&id) else {
+            return;
+        };
+        let kind = sub.kind;
+        sub.names.retain(|n| !names.contains(n));
+        let mut unwanted = Vec::new();
+        for name in names {
+            let key = (kind, name);
+            if let Some(ids) = self.routes.get_mut(&key) {
+                ids.retain(|&other| other != id);
+                if ids.is_empty() {
+                    self.routes.remove(&key);
+                    unwanted.push(key.1);
+                }
+            }
+        }
+        self.publish_counts();
+        if !unwanted.is_empty() && self.shared.connected.load(Relaxed) {
+            self.request(kind, false, unwanted, Vec::new(), false);
+        }
+    }
+
     /// Removes subscription `id` and unsubscribes, if connected, the names
     /// no other subscription wants.
     fn forget(&mut self, id: u64) {
@@ -794,7 +862,7 @@ impl Task {
         let mut waiting: [Vec<Waiter>; 3] = Default::default();
         for waiter in std::mem::take(&mut self.waiting) {
             let kind = match &waiter {
-                Waiter::Subscribed(id, _) => self.subs.get(id).map(|s| s.kind),
+                Waiter::Subscribed(j) => self.subs.get(&j.id).map(|s| s.kind),
                 Waiter::Unsubscribed(_) => None,
             };
             match kind {
@@ -874,13 +942,25 @@ impl Task {
     /// Answers a waiter: `None` for success.
     fn answer(&mut self, waiter: Waiter, error: Option<Error>) {
         match waiter {
-            Waiter::Subscribed(id, done) => {
+            Waiter::Subscribed(Joining {
+                id,
+                done,
+                added,
+                gap,
+            }) => {
                 let failed = error.is_some();
                 if failed {
                     // Some of its names may have been subscribed (shard
-                    // channels go one per command): undo those.
-                    self.forget(id);
+                    // channels go one per command): undo those (only the
+                    // added ones, for names handed over to a subscription
+                    // that has others here).
+                    self.undo(id, added.clone());
                 } else if let Some(sub) = self.subs.get_mut(&id) {
+                    if let Some(gap) = gap {
+                        let _ = sub
+                            .buffer
+                            .push(Delivery::Gap(gap), || Error::closed("SSUBSCRIBE"));
+                    }
                     sub.confirmed = true;
                     sub.live = true;
                 }
@@ -890,7 +970,7 @@ impl Task {
                 };
                 if done.send(result).is_err() && !failed {
                     // The caller gave up (timed out): nobody will read it.
-                    self.forget(id);
+                    self.undo(id, added);
                 }
             }
             Waiter::Unsubscribed(done) => {
