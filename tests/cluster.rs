@@ -744,7 +744,11 @@ async fn commands_for_a_slot_without_an_owner_wait_for_one() {
     assert!(ok.starts_with("+OK"), "ADDSLOTS: {ok}");
     set.await.unwrap().unwrap();
     assert_eq!(owner.command(&["GET", waits]).trim(), "arrived");
-    assert_eq!(append.await.unwrap().unwrap(), 2, "APPEND ran after the SET");
+    assert_eq!(
+        append.await.unwrap().unwrap(),
+        2,
+        "APPEND ran after the SET"
+    );
     assert_eq!(owner.command(&["GET", "{orphan}:seq"]).trim(), "ab");
     let mut reported = Vec::new();
     while let Some(event) = events.try_recv() {
