@@ -674,9 +674,16 @@ impl Task {
     /// Forgets subscription `id`; the names no subscription wants any more.
     fn remove(&mut self, id: u64) -> Option<(Kind, Vec<Bytes>)> {
         let sub = self.subs.remove(&id)?;
+        let unwanted = self.unroute(sub.kind, id, sub.names);
+        Some((sub.kind, unwanted))
+    }
+
+    /// Takes subscription `id` off the routes of `names`; the names no
+    /// subscription wants any more.
+    fn unroute(&mut self, kind: Kind, id: u64, names: Vec<Bytes>) -> Vec<Bytes> {
         let mut unwanted = Vec::new();
-        for name in sub.names {
-            let key = (sub.kind, name);
+        for name in names {
+            let key = (kind, name);
             if let Some(ids) = self.routes.get_mut(&key) {
                 ids.retain(|&other| other != id);
                 if ids.is_empty() {
@@ -686,7 +693,7 @@ impl Task {
             }
         }
         self.publish_counts();
-        Some((sub.kind, unwanted))
+        unwanted
     }
 
     /// Writes (P|S)(UN)SUBSCRIBE for `names` as one group; the waiters
@@ -824,18 +831,7 @@ impl Task {
         };
         let kind = sub.kind;
         sub.names.retain(|n| !names.contains(n));
-        let mut unwanted = Vec::new();
-        for name in names {
-            let key = (kind, name);
-            if let Some(ids) = self.routes.get_mut(&key) {
-                ids.retain(|&other| other != id);
-                if ids.is_empty() {
-                    self.routes.remove(&key);
-                    unwanted.push(key.1);
-                }
-            }
-        }
-        self.publish_counts();
+        let unwanted = self.unroute(kind, id, names);
         if !unwanted.is_empty() && self.shared.connected.load(Relaxed) {
             self.request(kind, false, unwanted, Vec::new(), false);
         }
