@@ -18,7 +18,8 @@
 //! are followed, then the caller gets the last redirect as an error.
 //! `CommandFlags::NO_REDIRECT` gives the caller the first redirect instead.
 //! Topology is read at connect, after every `MOVED` (concurrent refreshes
-//! coalesce into one), and every `configCheckSeconds`.
+//! coalesce into one), after a node connection fails, while commands wait
+//! for a slot's owner, and every `configCheckSeconds` (`refresh`).
 //!
 //! MGET, MSET, DEL, UNLINK, EXISTS and TOUCH whose keys span slots are
 //! split per slot and merged (`split`); any other command whose keys span
@@ -41,12 +42,15 @@
 mod batch;
 mod fanout;
 mod parked;
+mod refresh;
 mod slot;
 mod split;
 mod topology;
 
 pub use slot::{key_slot, SLOTS};
 
+pub(crate) use refresh::detect;
+use refresh::{spawn_failure_watch, spawn_owner_watch, spawn_periodic_refresh};
 pub(crate) use topology::Shard;
 
 use std::collections::HashMap;
@@ -54,7 +58,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
 
-use crate::cmd::{Cmd, CommandFlags, ReplicaPreference};
+use crate::cmd::{CommandFlags, ReplicaPreference};
 use crate::config::{Config, Endpoint};
 use crate::connection::request::{
     command_end, HandBack, Redirect, Request, ReturnReason, Returned,
@@ -62,7 +66,6 @@ use crate::connection::request::{
 use crate::connection::{ConnectionHandle, Role};
 use crate::error::{Error, Result};
 use crate::events::EventSink;
-use crate::resp::Value;
 use crate::stats::Stats;
 use crate::table::KeySearch;
 
@@ -617,224 +620,6 @@ impl State {
             }
         }
     }
-
-    /// A `MOVED` says `slot` is served by `node` now.
-    fn learn(self: &Arc<Self>, slot: u16, node: &Endpoint) {
-        {
-            // The owners' memory first, then the map: changes are reported
-            // in the order they are made.
-            let mut last = lock(&self.last_owner);
-            let (old, new) = {
-                let mut guard = self.map.write().unwrap_or_else(|e| e.into_inner());
-                if guard.owner(slot) == Some(node) {
-                    return; // another request's MOVED said so already
-                }
-                let mut next = SlotMap {
-                    owner: guard.owner.clone(),
-                    primaries: guard.primaries.clone(),
-                    replicas: guard.replicas.clone(),
-                };
-                let index = next.index_of(node);
-                if let Some(owner) = next.owner.get_mut(usize::from(slot)) {
-                    *owner = Some(index);
-                }
-                let new = Arc::new(next);
-                (std::mem::replace(&mut *guard, new.clone()), new)
-            };
-            self.report_changes(&mut last, &old, &new, "a MOVED redirect");
-        }
-        self.release_parked();
-    }
-
-    /// Puts a freshly read slot map in place.
-    fn install(self: &Arc<Self>, map: Arc<SlotMap>) {
-        {
-            let mut last = lock(&self.last_owner);
-            let old = std::mem::replace(
-                &mut *self.map.write().unwrap_or_else(|e| e.into_inner()),
-                map.clone(),
-            );
-            self.report_changes(&mut last, &old, &map, "a topology read");
-        }
-        self.release_parked();
-    }
-
-    /// One `PrimaryChanged` event per (old primary, new primary) pair of
-    /// the slots whose owner changed (a failover, a migrated slot, a
-    /// slot assigned for the first time), and a tick for shard channels;
-    /// `last` (the `last_owner` guard, held by the caller across the map
-    /// swap) remembers each slot's owner. The first map (`why` empty) is
-    /// only remembered.
-    fn report_changes(
-        &self,
-        last: &mut [Option<Endpoint>],
-        old: &SlotMap,
-        new: &SlotMap,
-        why: &str,
-    ) {
-        let changes = topology::owner_changes(
-            |slot| old.owner(slot).or(last[usize::from(slot)].as_ref()),
-            |slot| new.owner(slot),
-        );
-        if changes.is_empty() {
-            return;
-        }
-        for change in &changes {
-            for &(start, end) in &change.slots {
-                for slot in start..=end {
-                    last[usize::from(slot)] = new.owner(slot).cloned();
-                }
-            }
-        }
-        if why.is_empty() {
-            return;
-        }
-        self.changes.send_modify(|n| *n += 1);
-        for change in changes {
-            self.events
-                .emit(crate::events::ConnectionEvent::PrimaryChanged {
-                    from: change.from.clone().unwrap_or_else(|| "no node".to_owned()),
-                    reason: format!("{change} (seen in {why})"),
-                    endpoint: change.to,
-                });
-        }
-    }
-
-    /// Reads the topology again from a primary, unless a refresh is already
-    /// running (concurrent ones coalesce).
-    fn refresh(self: Arc<Self>) {
-        if self.refreshing.swap(true, Relaxed) {
-            return;
-        }
-        tokio::spawn(async move {
-            let mut again = false;
-            if let Some(shards) = self.read_topology().await {
-                let map = Arc::new(SlotMap::from_shards(&shards));
-                self.install(map.clone());
-                self.counters.refreshes.fetch_add(1, Relaxed);
-                self.retire_all_but(&map);
-                // A primary still unreachable: its replica may be about to
-                // take over (after cluster-node-timeout); look again soon.
-                again = map
-                    .primaries
-                    .iter()
-                    .any(|p| !self.node(p).stats().connected);
-            }
-            self.refreshing.store(false, Relaxed);
-            let rechecks = if again {
-                self.rechecks.fetch_add(1, Relaxed) + 1
-            } else {
-                self.rechecks.store(0, Relaxed);
-                0
-            };
-            if again && rechecks <= MAX_RECHECKS && !self.closed.load(Relaxed) {
-                // Not holding the state across the sleep: a multiplexer
-                // dropped meanwhile is freed.
-                let weak = Arc::downgrade(&self);
-                drop(self);
-                tokio::time::sleep(FAILOVER_RECHECK).await;
-                if let Some(state) = weak.upgrade() {
-                    state.refresh();
-                }
-            }
-        });
-    }
-
-    /// Closes the connections to nodes that are no longer primaries (a
-    /// failed-over or removed node): what waits in their backlogs comes
-    /// back (`Unsent`) and is routed again with the new map.
-    fn retire_all_but(&self, map: &SlotMap) {
-        let replicas: Vec<Endpoint> = map.replicas.iter().flatten().cloned().collect();
-        let retired: Vec<Arc<ConnectionHandle>> = {
-            let mut nodes = lock(&self.nodes);
-            let gone: Vec<(Endpoint, Role)> = nodes
-                .keys()
-                .filter(|(e, role)| match role {
-                    Role::Replica => !replicas.contains(e),
-                    _ => !map.primaries.contains(e),
-                })
-                .cloned()
-                .collect();
-            gone.iter().filter_map(|e| nodes.remove(e)).collect()
-        };
-        for conn in retired {
-            tracing::info!(target: "redmux", endpoint = %conn.endpoint(), "cluster node is no longer a primary; its connection is retired");
-            // With a grace period, replies still coming (MOVED from a
-            // demoted primary) are handed back rather than failed.
-            let grace = self.config.command_timeout();
-            tokio::spawn(async move { conn.close(grace).await });
-        }
-    }
-
-    /// `CLUSTER SHARDS` (or `CLUSTER SLOTS`) from the first primary that
-    /// answers, over its multiplexed connection.
-    async fn read_topology(&self) -> Option<Vec<Shard>> {
-        let mut candidates = self.map().primaries.clone();
-        // Nodes whose connection is up first: a dead one would hold the
-        // question in its backlog for the whole command timeout. The seeds
-        // only when no primary answers (a connection to one that is not a
-        // primary would be retired again at once).
-        candidates.sort_by_key(|node| !self.node(node).stats().connected);
-        let seeds: Vec<Endpoint> = self
-            .seeds
-            .iter()
-            .filter(|s| !candidates.contains(s))
-            .cloned()
-            .collect();
-        candidates.extend(seeds);
-        for node in candidates {
-            let conn = self.node(&node);
-            for sub in ["SHARDS", "SLOTS"] {
-                let reply = conn
-                    .ask(Cmd::new("CLUSTER").arg(sub), self.config.command_timeout())
-                    .await;
-                let parsed = match reply {
-                    Ok(Value::Error(_)) | Err(_) => continue,
-                    Ok(value) if sub == "SHARDS" => topology::parse_shards(value),
-                    Ok(value) => topology::parse_slots(value),
-                };
-                if let Ok(shards) = parsed {
-                    if !shards.is_empty() {
-                        return Some(shards);
-                    }
-                }
-            }
-        }
-        None
-    }
-}
-
-/// Whether the server behind `conn` is a cluster node, and if so the
-/// topology it reports: `CLUSTER SHARDS`, or `CLUSTER SLOTS` on servers
-/// older than 7.0. A server without cluster support (or a user without
-/// the right to ask) answers with an error: `None`, standalone.
-pub(crate) async fn detect(conn: &ConnectionHandle, timeout: Duration) -> Option<Vec<Shard>> {
-    for sub in ["SHARDS", "SLOTS"] {
-        match conn.ask(Cmd::new("CLUSTER").arg(sub), timeout).await {
-            Ok(Value::Error(text)) => {
-                let text = String::from_utf8_lossy(&text).to_ascii_lowercase();
-                if text.contains("unknown subcommand") || text.contains("unknown command") {
-                    continue;
-                }
-                return None;
-            }
-            Ok(value) => {
-                let parsed = if sub == "SHARDS" {
-                    topology::parse_shards(value)
-                } else {
-                    topology::parse_slots(value)
-                };
-                match parsed {
-                    Ok(shards) if !shards.is_empty() => return Some(shards),
-                    // A reply this client cannot read: try the older form.
-                    _ if sub == "SHARDS" => continue,
-                    _ => return None,
-                }
-            }
-            Err(_) => return None,
-        }
-    }
-    None
 }
 
 /// The slot map as the subscriber sees it (a weak link: subscriptions do
@@ -865,93 +650,6 @@ impl crate::pubsub::ShardMap for ShardView {
             None => tokio::sync::watch::channel(0).1,
         }
     }
-}
-
-/// How soon the topology is read again while a primary is unreachable:
-/// Redis promotes a replica after `cluster-node-timeout` (15 s by default,
-/// often set to a few seconds), and until the map shows it, commands for
-/// that primary's slots wait in its connection's backlog.
-const FAILOVER_RECHECK: Duration = Duration::from_millis(500);
-
-/// Re-checks in a row (one minute) before waiting for the next failure
-/// event or `configCheckSeconds`: a primary the client cannot reach at all
-/// must not cost a topology read twice a second for ever.
-const MAX_RECHECKS: u64 = 120;
-
-/// A node connection that fails starts a topology read: the node may have
-/// failed over, and the map should follow without waiting for a `MOVED`.
-fn spawn_failure_watch(
-    state: Weak<State>,
-    mut events: tokio::sync::broadcast::Receiver<crate::events::ConnectionEvent>,
-) {
-    tokio::spawn(async move {
-        loop {
-            let event = match events.recv().await {
-                Ok(event) => event,
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                Err(_) => return,
-            };
-            let Some(state) = state.upgrade() else { return };
-            if state.closed.load(Relaxed) {
-                return;
-            }
-            if matches!(event, crate::events::ConnectionEvent::Failed { .. }) {
-                state.refresh();
-            }
-        }
-    });
-}
-
-/// While requests wait for their slot's owner: reads the topology every
-/// [`parked::OWNER_RECHECK`] and fails the ones whose time is up.
-fn spawn_owner_watch(state: Weak<State>, parked: Arc<parked::Parked>) {
-    tokio::spawn(async move {
-        let mut next: Option<tokio::time::Instant> = None;
-        loop {
-            let recheck = tokio::time::Instant::now() + parked::OWNER_RECHECK;
-            let wake = next.map_or(recheck, |d| d.min(recheck));
-            parked.wake_at(wake);
-            tokio::select! {
-                _ = tokio::time::sleep_until(wake) => {}
-                // A request whose deadline comes before `wake`.
-                _ = parked.arrived.notified() => {}
-            }
-            let Some(state) = state.upgrade() else { return };
-            if state.closed.load(Relaxed) {
-                state.parked.fail_all();
-            }
-            let now = tokio::time::Instant::now();
-            next = state
-                .parked
-                .expire(now, state.config.client_name.as_deref());
-            if state.parked.stop_watch_if_empty() {
-                return;
-            }
-            state.refresh();
-        }
-    });
-}
-
-/// Every `configCheckSeconds`, while the router lives.
-fn spawn_periodic_refresh(state: Weak<State>) {
-    let every = match state.upgrade() {
-        Some(s) => s.config.config_check,
-        None => return,
-    };
-    if every.is_zero() {
-        return;
-    }
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.tick().await; // the first tick is immediate
-        loop {
-            tick.tick().await;
-            match state.upgrade() {
-                Some(s) if !s.closed.load(Relaxed) => s.refresh(),
-                _ => return,
-            }
-        }
-    });
 }
 
 /// The slot of a request's keys: `None` when it has none; an error when
@@ -1058,6 +756,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cmd::Cmd;
 
     #[test]
     fn addresses_in_redirects_parse_including_ipv6() {
