@@ -23,6 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cmd::{Cmd, FromValue};
+use crate::commands::map_pairs;
 use crate::config::{Config, ConfigError, Endpoint};
 use crate::connection::{ConnectionHandle, Role};
 use crate::error::{Error, Result};
@@ -112,7 +113,7 @@ impl Sentinels {
                 .arg("replicas")
                 .arg(self.service.as_str()),
             |value| match value {
-                Value::Array(items) => Some(Ok(items.iter().filter_map(replica_of).collect())),
+                Value::Array(items) => Some(Ok(items.into_iter().filter_map(replica_of).collect())),
                 _ => None,
             },
         )
@@ -202,15 +203,8 @@ pub(crate) fn switched_to(payload: &[u8], service: &str) -> Option<Endpoint> {
 
 /// One entry of `SENTINEL replicas`: its address, unless the sentinel
 /// flags it down or disconnected.
-fn replica_of(entry: &Value) -> Option<Endpoint> {
-    let pairs: Vec<(&Value, &Value)> = match entry {
-        Value::Map(pairs) => pairs.iter().map(|(k, v)| (k, v)).collect(),
-        Value::Array(flat) => flat
-            .chunks(2)
-            .filter_map(|c| Some((c.first()?, c.get(1)?)))
-            .collect(),
-        _ => return None,
-    };
+fn replica_of(entry: Value) -> Option<Endpoint> {
+    let pairs = map_pairs(entry, "a SENTINEL replicas entry").ok()?;
     let field = |name: &str| {
         pairs
             .iter()
@@ -267,7 +261,7 @@ mod tests {
             (bulk("port"), bulk("6381")),
             (bulk("flags"), bulk("slave,s_down")),
         ]);
-        assert_eq!(replica_of(&up), Some(Endpoint::tcp("10.0.0.2", 6380)));
-        assert_eq!(replica_of(&down), None);
+        assert_eq!(replica_of(up), Some(Endpoint::tcp("10.0.0.2", 6380)));
+        assert_eq!(replica_of(down), None);
     }
 }
