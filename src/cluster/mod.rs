@@ -27,7 +27,7 @@
 //!
 //! DBSIZE, KEYS, FLUSHALL, FLUSHDB and the script/function loads and
 //! flushes go to every primary and are merged (`fanout`); a SCAN stream
-//! sends each page to the primary it is walking (`send_to_node`); other
+//! sends each page to the primary it is walking (`Call::send_to_node`); other
 //! keyless commands go to one primary. Reads with a
 //! replica preference go to the slot's replicas over READONLY connections.
 //!
@@ -199,28 +199,23 @@ impl ClusterRouter {
         events: Arc<EventSink>,
         shards: &[Shard],
     ) -> ClusterRouter {
+        let map = SlotMap::from_shards(shards);
+        let last_owner = (0..SLOTS).map(|slot| map.owner(slot).cloned()).collect();
         let state = Arc::new(State {
             seeds: config.endpoints.clone(),
             config,
             events,
-            map: RwLock::new(Arc::new(SlotMap::from_shards(shards))),
+            map: RwLock::new(Arc::new(map)),
             nodes: Mutex::new(HashMap::new()),
             refreshing: AtomicBool::new(false),
             rechecks: AtomicU64::new(0),
             closed: AtomicBool::new(false),
             counters: Counters::default(),
             parked: Arc::new(parked::Parked::default()),
-            last_owner: Mutex::new(vec![None; usize::from(SLOTS)]),
+            last_owner: Mutex::new(last_owner),
             changes: tokio::sync::watch::Sender::new(0),
             hand_back: Mutex::new(None),
         });
-        let first = state.map();
-        state.report_changes(
-            &mut lock(&state.last_owner),
-            &SlotMap::from_shards(&[]),
-            &first,
-            "",
-        );
         let weak = Arc::downgrade(&state);
         let sink: HandBack = Arc::new(move |returned: Returned| match weak.upgrade() {
             Some(state) => state.on_returned(returned),

@@ -61,8 +61,7 @@ impl State {
     /// the slots whose owner changed (a failover, a migrated slot, a
     /// slot assigned for the first time), and a tick for shard channels;
     /// `last` (the `last_owner` guard, held by the caller across the map
-    /// swap) remembers each slot's owner. The first map (`why` empty) is
-    /// only remembered.
+    /// swap) remembers each slot's owner.
     pub(super) fn report_changes(
         &self,
         last: &mut [Option<Endpoint>],
@@ -83,9 +82,6 @@ impl State {
                     last[usize::from(slot)] = new.owner(slot).cloned();
                 }
             }
-        }
-        if why.is_empty() {
-            return;
         }
         self.changes.send_modify(|n| *n += 1);
         for change in changes {
@@ -113,10 +109,7 @@ impl State {
                 self.retire_all_but(&map);
                 // A primary still unreachable: its replica may be about to
                 // take over (after cluster-node-timeout); look again soon.
-                again = map
-                    .primaries
-                    .iter()
-                    .any(|p| !self.node(p).stats().connected);
+                again = map.primaries.iter().any(|p| !self.node(p).is_connected());
             }
             self.refreshing.store(false, Relaxed);
             let rechecks = if again {
@@ -164,15 +157,15 @@ impl State {
         }
     }
 
-    /// `CLUSTER SHARDS` (or `CLUSTER SLOTS`) from the first primary that
-    /// answers, over its multiplexed connection.
+    /// The topology from the first primary that answers (see [`detect`]),
+    /// over its multiplexed connection.
     async fn read_topology(&self) -> Option<Vec<Shard>> {
         let mut candidates = self.map().primaries.clone();
         // Nodes whose connection is up first: a dead one would hold the
         // question in its backlog for the whole command timeout. The seeds
         // only when no primary answers (a connection to one that is not a
         // primary would be retired again at once).
-        candidates.sort_by_key(|node| !self.node(node).stats().connected);
+        candidates.sort_by_key(|node| !self.node(node).is_connected());
         let seeds: Vec<Endpoint> = self
             .seeds
             .iter()
@@ -181,21 +174,9 @@ impl State {
             .collect();
         candidates.extend(seeds);
         for node in candidates {
-            let conn = self.node(&node);
-            for sub in ["SHARDS", "SLOTS"] {
-                let reply = conn
-                    .ask(Cmd::new("CLUSTER").arg(sub), self.config.command_timeout())
-                    .await;
-                let parsed = match reply {
-                    Ok(Value::Error(_)) | Err(_) => continue,
-                    Ok(value) if sub == "SHARDS" => topology::parse_shards(value),
-                    Ok(value) => topology::parse_slots(value),
-                };
-                if let Ok(shards) = parsed {
-                    if !shards.is_empty() {
-                        return Some(shards);
-                    }
-                }
+            let timeout = self.config.command_timeout();
+            if let Some(shards) = detect(&self.node(&node), timeout).await {
+                return Some(shards);
             }
         }
         None
