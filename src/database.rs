@@ -260,46 +260,54 @@ impl<'a, T: FromValue> Call<'a, T> {
             None,
             self.timeout,
             self.flags | CommandFlags::FIRE_AND_FORGET,
+            None,
         )
+    }
+
+    /// Sends the command to cluster primary `node` rather than where its
+    /// keys route (a cluster-wide SCAN's pages); on a standalone server,
+    /// as awaiting it would.
+    pub(crate) fn send_to_node(self, node: &Endpoint) -> Reply<T> {
+        self.awaited(Some(node))
+    }
+
+    /// Queues the command (to `node`, if given) and returns the future of
+    /// its reply.
+    #[inline]
+    fn awaited(self, node: Option<&Endpoint>) -> Reply<T> {
+        let cmd = match self.cmd {
+            Ok(cmd) => cmd,
+            Err(e) => return Reply::failed(e),
+        };
+        let name = cmd.name_cow();
+        let (slot, receiver) = reply::channel();
+        match self
+            .db
+            .enqueue(cmd, Some(slot), self.timeout, self.flags, node)
+        {
+            Ok(()) => Reply::waiting(name, receiver, self.db.strip(self.keys_back)),
+            Err(e) => Reply::failed(e),
+        }
     }
 }
 
 impl Database {
     /// Hands an encoded command to the router, which reads its flags and
-    /// picks the connection.
+    /// picks the connection (`node`: a cluster primary chosen by the caller).
     fn enqueue(
         &self,
         cmd: Cmd,
         reply: Option<ReplySender>,
         timeout: Option<Duration>,
         flags: CommandFlags,
+        node: Option<&Endpoint>,
     ) -> Result<()> {
         let (bytes, _) = cmd.into_encoded();
         let timeout = timeout.unwrap_or_else(|| self.mux.inner.config.command_timeout());
         let request = Request::single(bytes, self.index, reply, timeout);
-        self.mux.inner.router.route(flags, request)
-    }
-
-    /// Runs `cmd` (checked and prefixed like [`send`](Database::send)) on
-    /// the cluster primary `node` rather than where its keys route: the
-    /// pages of a cluster-wide SCAN. On a standalone server, as `send`.
-    pub(crate) fn send_to_node<T: FromValue>(&self, cmd: Cmd, node: &Endpoint) -> Reply<T> {
-        let cmd = match self.prepare(cmd, true) {
-            Ok(cmd) => cmd,
-            Err(e) => return Reply::failed(e),
-        };
-        let name = cmd.name_cow();
-        let keys_back = match self.prefix {
-            Some(_) => prefix::keys_back_of(&name),
-            None => KeysBack::None,
-        };
-        let (bytes, _) = cmd.into_encoded();
-        let (slot, receiver) = reply::channel();
-        let timeout = self.mux.inner.config.command_timeout();
-        let request = Request::single(bytes, self.index, Some(slot), timeout);
-        match self.mux.inner.router.route_to_node(node, request) {
-            Ok(()) => Reply::waiting(name, receiver, self.strip(keys_back)),
-            Err(e) => Reply::failed(e),
+        match node {
+            None => self.mux.inner.router.route(flags, request),
+            Some(node) => self.mux.inner.router.route_to_node(node, request),
         }
     }
 }
@@ -310,20 +318,16 @@ impl<'a, T: FromValue> IntoFuture for Call<'a, T> {
 
     /// Queues the command now and returns the future of its reply.
     fn into_future(self) -> Reply<T> {
+        if !self.flags.contains(CommandFlags::FIRE_AND_FORGET) {
+            return self.awaited(None);
+        }
         let cmd = match self.cmd {
             Ok(cmd) => cmd,
             Err(e) => return Reply::failed(e),
         };
         let name = cmd.name_cow();
-        if self.flags.contains(CommandFlags::FIRE_AND_FORGET) {
-            return match self.db.enqueue(cmd, None, self.timeout, self.flags) {
-                Ok(()) => Reply::ready(name, Value::Nil),
-                Err(e) => Reply::failed(e),
-            };
-        }
-        let (slot, receiver) = reply::channel();
-        match self.db.enqueue(cmd, Some(slot), self.timeout, self.flags) {
-            Ok(()) => Reply::waiting(name, receiver, self.db.strip(self.keys_back)),
+        match self.db.enqueue(cmd, None, self.timeout, self.flags, None) {
+            Ok(()) => Reply::ready(name, Value::Nil),
             Err(e) => Reply::failed(e),
         }
     }

@@ -292,7 +292,7 @@ impl<T: FromValue> Stream for Scan<T> {
                 Some(pending) => pending,
                 None => {
                     let reply = match this.nodes.get(this.node) {
-                        Some(node) => this.db.send_to_node(this.page_command(), node),
+                        Some(node) => this.db.send(this.page_command()).send_to_node(node),
                         None => this.db.send(this.page_command()).into_future(),
                     };
                     this.pending.insert(reply)
